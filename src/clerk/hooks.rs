@@ -1,0 +1,140 @@
+//! Behaviour shared by every Clerk call, plugged into the generated client through progenitor's
+//! `ClientHooks` (never by editing generated code): the per-call `Authorization` header, the
+//! `Clerk-API-Version` header, the concurrency cap, and bounded retries.
+
+use super::api::Client;
+use super::error::ApiError;
+use super::CallContext;
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use std::time::{Duration, SystemTime};
+
+/// The header Clerk reads the API version from (progenitor emits `api-version`).
+pub const CLERK_API_VERSION: HeaderName = HeaderName::from_static("clerk-api-version");
+
+/// When and how often a failed attempt is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Total attempts, including the first (1 = no retries).
+    pub max_attempts: u32,
+    /// First backoff delay; doubles per attempt, with full jitter.
+    pub base_delay: Duration,
+    /// Longest single wait, for backoff and for `Retry-After`. A `Retry-After` beyond it is not
+    /// waited for: the 429 goes back to the caller with its `retry_after`.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(10) }
+    }
+}
+
+/// `Retry-After` in whole seconds (delta-seconds or an HTTP date).
+pub fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(n) = v.parse::<u64>() {
+        return Some(n);
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(SystemTime::now()).map(|d| d.as_secs()).unwrap_or(0))
+}
+
+/// A transport error as a user-facing error: what happened, never the URL's query or a header.
+pub fn unreachable(e: &reqwest::Error) -> ApiError {
+    let what = if e.is_timeout() {
+        "the request timed out"
+    } else if e.is_connect() {
+        "the connection failed (refused, DNS or TLS)"
+    } else if e.is_body() || e.is_decode() {
+        "the response body could not be read"
+    } else {
+        "the request failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    let message = if detail.is_empty() { what.to_string() } else { format!("{what}: {detail}") };
+    ApiError::Unreachable { message, timeout: e.is_timeout() }
+}
+
+/// Methods that may be repeated without changing the outcome (RFC 9110 §9.2.2).
+fn idempotent(m: &Method) -> bool {
+    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        // Full jitter: spread retries of many clients over the whole window.
+        exp.mul_f64(fastrand::f64()).max(Duration::from_millis(1))
+    }
+
+    /// Whether to try again after `attempt` (0-based) ended like this, and after how long.
+    fn next_delay(&self, method: &Method, attempt: u32, outcome: &reqwest::Result<reqwest::Response>) -> Option<Duration> {
+        if attempt + 1 >= self.max_attempts {
+            return None;
+        }
+        match outcome {
+            Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS && idempotent(method) => {
+                match retry_after_secs(r.headers()) {
+                    Some(s) if Duration::from_secs(s) > self.max_delay => None,
+                    Some(s) => Some(Duration::from_secs(s).max(Duration::from_millis(1))),
+                    None => Some(self.backoff(attempt)),
+                }
+            }
+            Ok(r) if r.status().is_server_error() && idempotent(method) => match retry_after_secs(r.headers()) {
+                Some(s) if Duration::from_secs(s) <= self.max_delay => Some(Duration::from_secs(s)),
+                _ => Some(self.backoff(attempt)),
+            },
+            // Never reached Clerk: safe to repeat whatever the method.
+            Err(e) if e.is_connect() => Some(self.backoff(attempt)),
+            // May have reached Clerk: only repeat what is idempotent.
+            Err(e) if e.is_timeout() && idempotent(method) => Some(self.backoff(attempt)),
+            _ => None,
+        }
+    }
+}
+
+impl ClientHooks<CallContext> for Client {
+    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
+        let headers = request.headers_mut();
+        if let Some(v) = headers.remove("api-version") {
+            headers.insert(CLERK_API_VERSION, v);
+        }
+        let mut auth = HeaderValue::try_from(format!("Bearer {}", self.inner().key.expose()))
+            .map_err(|_| Error::Custom("the Clerk secret key cannot be sent as a header".into()))?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        Ok(())
+    }
+
+    async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+        let ctx = self.inner();
+        let method = request.method().clone();
+        let mut request = request;
+        let mut attempt = 0u32;
+        loop {
+            // Keep a copy only while another attempt is possible (bodies here are always in memory).
+            let spare = if attempt + 1 < ctx.retry.max_attempts { request.try_clone() } else { None };
+            let outcome = {
+                let _permit = ctx.limiter.acquire().await.expect("the limiter is never closed");
+                self.client().execute(request).await
+            };
+            ctx.record(attempt + 1, &outcome);
+            match (spare, ctx.retry.next_delay(&method, attempt, &outcome)) {
+                (Some(again), Some(delay)) => {
+                    tracing::debug!(attempt = attempt + 1, delay_ms = delay.as_millis() as u64, "retrying Clerk call");
+                    tokio::time::sleep(delay).await;
+                    request = again;
+                    attempt += 1;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The operation catalog: one entry per generated operation, with a client-safe input schema.
+//!
+//! Built from the same patched document progenitor sees, so the catalog, the typed client and the
+//! JSON entry point can never disagree about which operations and parameters exist.
+
+use super::{deref, for_each_op, op_id, schema::client_schema};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// Where a parameter goes in the HTTP request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    /// A `{name}` segment of the path.
+    Path,
+    /// A query-string parameter.
+    Query,
+}
+
+/// One path or query parameter of an operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Param {
+    /// The name on the wire, and the argument name in the input schema.
+    pub name: String,
+    /// Path or query.
+    pub location: Location,
+    /// Whether the spec requires it (path parameters always are).
+    pub required: bool,
+    /// Whether it is an array (sent as repeated keys).
+    pub array: bool,
+}
+
+/// One generated operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// The spec's operationId, e.g. `GetUserList`.
+    pub operation_id: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template relative to the base URL, e.g. `/users/{user_id}`.
+    pub path: String,
+    /// The first tag, used to group operations.
+    pub tag: String,
+    /// All tags (a few operations are under Users or Organizations and Billing).
+    pub tags: Vec<String>,
+    /// One-line summary from the spec.
+    pub summary: String,
+    /// Long description from the spec.
+    pub description: String,
+    /// Whether the spec marks the operation deprecated.
+    pub deprecated: bool,
+    /// Path and query parameters, in spec order.
+    pub params: Vec<Param>,
+    /// `Some(required)` when the operation takes a JSON body.
+    pub body: Option<bool>,
+    /// Client-safe input schema: parameters at the top, the body under `body`.
+    pub input_schema: Value,
+}
+
+impl Operation {
+    /// Whether the operation only reads (GET/HEAD).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.method.as_str(), "GET" | "HEAD")
+    }
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or("").trim().to_string()
+}
+
+/// Builds the catalog from a patched document, in document order.
+pub fn build(doc: &Value) -> Result<Vec<Operation>, String> {
+    let mut ops = Vec::new();
+    let mut err = None;
+    for_each_op(doc, |path, method, op| match operation(doc, path, method, op) {
+        Ok(o) => ops.push(o),
+        Err(e) => err = Some(e),
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok(ops),
+    }
+}
+
+fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operation, String> {
+    let id = op_id(op);
+    if id.is_empty() {
+        return Err(format!("{method} {path} has no operationId"));
+    }
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    let mut params = Vec::new();
+    for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+        let p = deref(doc, p);
+        let name = text(p, "name");
+        let location = match p.get("in").and_then(Value::as_str) {
+            Some("path") => Location::Path,
+            Some("query") => Location::Query,
+            other => return Err(format!("{id}: parameter `{name}` is in {other:?}; only path and query are supported")),
+        };
+        if name == "body" {
+            return Err(format!("{id}: a parameter named `body` would collide with the request body argument"));
+        }
+        let is_required = location == Location::Path || p.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let raw = p.get("schema").cloned().unwrap_or_else(|| json!({}));
+        let mut schema = client_schema(doc, &raw);
+        if let Some(obj) = schema.as_object_mut() {
+            let desc = text(p, "description");
+            if !desc.is_empty() {
+                obj.insert("description".into(), json!(desc));
+            }
+            if p.get("deprecated").and_then(Value::as_bool) == Some(true) {
+                obj.insert("deprecated".into(), json!(true));
+            }
+        }
+        let array = schema.get("type").and_then(Value::as_str) == Some("array");
+        if is_required {
+            required.push(json!(name));
+        }
+        props.insert(name.clone(), schema);
+        params.push(Param { name, location, required: is_required, array });
+    }
+    let mut body = None;
+    if let Some(rb) = op.get("requestBody") {
+        let rb = deref(doc, rb);
+        let Some(media) = rb.pointer("/content/application~1json") else {
+            return Err(format!("{id}: request body is not application/json"));
+        };
+        let is_required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let mut schema = client_schema(doc, media.get("schema").unwrap_or(&json!({})));
+        if let Some(obj) = schema.as_object_mut() {
+            let desc = text(rb, "description");
+            if !desc.is_empty() && !obj.contains_key("description") {
+                obj.insert("description".into(), json!(desc));
+            }
+        }
+        if is_required {
+            required.push(json!("body"));
+        }
+        props.insert("body".into(), schema);
+        body = Some(is_required);
+    }
+    let mut input = Map::new();
+    input.insert("type".into(), json!("object"));
+    input.insert("properties".into(), Value::Object(props));
+    if !required.is_empty() {
+        input.insert("required".into(), Value::Array(required));
+    }
+    input.insert("additionalProperties".into(), json!(false));
+    let tags: Vec<String> =
+        op.get("tags").and_then(Value::as_array).into_iter().flatten().filter_map(|t| t.as_str().map(String::from)).collect();
+    Ok(Operation {
+        operation_id: id.to_string(),
+        method: method.to_ascii_uppercase(),
+        path: path.to_string(),
+        tag: tags.first().cloned().unwrap_or_else(|| "Miscellaneous".into()),
+        tags,
+        summary: text(op, "summary"),
+        description: text(op, "description"),
+        deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+        params,
+        body,
+        input_schema: Value::Object(input),
+    })
+}
