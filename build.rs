@@ -68,6 +68,12 @@ fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let catalog_json = serde_json::to_string(&catalog).map_err(|e| e.to_string())?;
     fs::write(out.join("catalog.json"), catalog_json).map_err(|e| e.to_string())?;
+    // One constant per operationId, so a curated tool naming an operation the spec lacks fails to compile.
+    let ops: String = catalog
+        .iter()
+        .map(|o| format!("/// `{} {}`\npub const {}: &str = \"{}\";\n", o.method, o.path, o.operation_id, o.operation_id))
+        .collect();
+    fs::write(out.join("ops.rs"), format!("{banner}{ops}")).map_err(|e| e.to_string())?;
     fs::write(out.join("api_version.txt"), &pin.api_version).map_err(|e| e.to_string())?;
     println!("cargo:rustc-env=CLERK_MCP_SPEC_FILE={}", pin.file);
     eprintln!("spec parsed and patched in {parsed:?}; {} operations; total {:?}", catalog.len(), t.elapsed());

@@ -17,3 +17,10 @@ pub fn all() -> &'static [Operation] {
 pub fn get(operation_id: &str) -> Option<&'static Operation> {
     CATALOG.iter().find(|o| o.operation_id == operation_id)
 }
+
+/// Every operationId as a constant (generated). Curated tools name operations through these, so an
+/// operation missing from the spec is a compile error, not a runtime surprise.
+#[allow(non_upper_case_globals, missing_docs)]
+pub mod ops {
+    include!(concat!(env!("OUT_DIR"), "/ops.rs"));
+}

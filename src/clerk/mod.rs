@@ -155,6 +155,9 @@ impl ClerkApi {
                 attempts: 0,
             };
         };
+        if let Err(message) = check_path_params(operation_id, &args) {
+            return CallOutcome { result: Err(ApiError::InvalidArguments { message }), attempts: 0 };
+        }
         let ctx = CallContext {
             key: key.clone(),
             retry: self.retry,
@@ -165,6 +168,32 @@ impl ClerkApi {
         let result = (entry.call)(&client, args).await;
         CallOutcome { result, attempts: client.inner.observed().attempts }
     }
+}
+
+/// Refuses path parameter values that percent-encoding cannot make safe.
+///
+/// The generated client percent-encodes `/`, `?`, `#`, `%`, spaces and controls, but URL parsing would
+/// still turn a whole segment of `.` or `..` into a move up the path, and treats `\` as `/`; an empty
+/// value would address the collection instead of one item. None of these is ever a valid Clerk id.
+fn check_path_params(operation_id: &str, args: &serde_json::Value) -> Result<(), String> {
+    let Some(op) = catalog::get(operation_id) else { return Ok(()) };
+    for p in op.params.iter().filter(|p| p.location == catalog::Location::Path) {
+        if let Some(v) = args.get(&p.name).and_then(serde_json::Value::as_str) {
+            let bad = if v.is_empty() {
+                Some("is empty")
+            } else if v == "." || v == ".." {
+                Some("is a relative path segment (`.` or `..`)")
+            } else if v.contains('\\') {
+                Some("contains a backslash")
+            } else {
+                None
+            };
+            if let Some(why) = bad {
+                return Err(format!("`{}` {why}; it must be the id of an existing object (e.g. from a list tool)", p.name));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// rustls needs one process-wide crypto provider; `ring` builds faster than aws-lc and is enough here.

@@ -1,0 +1,358 @@
+//! Configuration: flags and environment (and a `.env` file) → a validated [`Config`], with mode
+//! detection and errors that say what to change. Secrets come from the environment only (flags show
+//! up in `ps`), and every type here that can hold one has a redacting `Debug`.
+
+use crate::clerk::{self, ClientConfig, RetryPolicy, SecretKey};
+use crate::tools::registry::{self, DEFAULT_TOOLSETS, Filter, Registry};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, ValueEnum};
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+/// How the server gets its Clerk key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// Hosted when CLERK_SECRET_KEY is set, public otherwise.
+    Auto,
+    /// The server holds CLERK_SECRET_KEY and uses it for every call.
+    Hosted,
+    /// Every request brings its own key in X-Clerk-Secret-Key.
+    Public,
+}
+
+/// The mode the server runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The server's own key.
+    Hosted,
+    /// A key per request.
+    Public,
+}
+
+impl Mode {
+    /// `hosted` / `public`, as shown in logs and `/api/health`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Hosted => "hosted",
+            Mode::Public => "public",
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Which tools are exposed (shared by `serve`, `stdio` and `tools`).
+#[derive(Debug, Clone, Args, Default)]
+pub struct FilterArgs {
+    /// Toolsets to enable, comma-separated: users, organizations, members, invitations, roles, sessions,
+    /// restrictions, domains, api; `all` for every one; `default` for users,organizations,members,invitations,api.
+    #[arg(long, env = "CLERK_MCP_TOOLSETS", value_name = "LIST")]
+    pub toolsets: Option<String>,
+    /// Allow list of tool names, comma-separated. Without --toolsets, tools from every toolset may be named.
+    #[arg(long, env = "CLERK_MCP_TOOLS", value_name = "LIST")]
+    pub tools: Option<String>,
+    /// Deny list, comma-separated: tool names, and for clerk_api_call also operationIds or tags (e.g. Billing).
+    #[arg(long, env = "CLERK_MCP_EXCLUDE_TOOLS", value_name = "LIST")]
+    pub exclude_tools: Option<String>,
+    /// Only list and allow tools (and API operations) that read.
+    #[arg(long, env = "CLERK_MCP_READ_ONLY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub read_only: bool,
+    /// Return private metadata in results instead of redacting it.
+    #[arg(long, env = "CLERK_MCP_EXPOSE_PRIVATE_METADATA", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub expose_private_metadata: bool,
+}
+
+impl FilterArgs {
+    /// The server filter, with every name checked against the registry.
+    pub fn to_filter(&self, reg: &Registry) -> Result<Filter, String> {
+        let allow = self.tools.as_deref().map(registry::parse_list).filter(|s| !s.is_empty());
+        let toolsets = match (&self.toolsets, &allow) {
+            (Some(t), _) => registry::parse_toolsets(t)?,
+            // An allow list on its own may name tools from any toolset.
+            (None, Some(_)) => registry::parse_toolsets("all")?,
+            (None, None) => DEFAULT_TOOLSETS.iter().map(|s| s.to_string()).collect(),
+        };
+        let deny = self.exclude_tools.as_deref().map(registry::parse_list).unwrap_or_default();
+        if let Some(a) = &allow {
+            reg.validate_names("--tools", a, |_| false)?;
+        }
+        let is_op_or_tag = |n: &str| {
+            clerk::catalog::all().iter().any(|o| o.operation_id.eq_ignore_ascii_case(n) || o.tags.iter().any(|t| t.eq_ignore_ascii_case(n)))
+        };
+        reg.validate_names("--exclude-tools", &deny, is_op_or_tag)?;
+        Ok(Filter { toolsets: Some(toolsets), allow, deny, read_only: self.read_only })
+    }
+}
+
+/// Flags of `serve` and `stdio`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// hosted (server holds CLERK_SECRET_KEY), public (key per request in X-Clerk-Secret-Key), or auto.
+    #[arg(long, env = "CLERK_MCP_MODE", value_enum, default_value_t = ModeArg::Auto)]
+    pub mode: ModeArg,
+    /// Address to listen on. Anything but loopback exposes the server to the network.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "PORT", default_value_t = 8787)]
+    pub port: u16,
+    /// Host header values accepted on /mcp (DNS-rebinding defence), comma-separated; `*` disables the check.
+    /// Default: localhost, 127.0.0.1 and ::1 when bound to loopback; required otherwise.
+    #[arg(long, env = "MCP_ALLOWED_HOSTS", value_name = "LIST")]
+    pub allowed_hosts: Option<String>,
+    /// Origin header values accepted on /mcp, comma-separated (`https://app.example.com`, `http://localhost:*`);
+    /// `*` disables the check. Default: localhost origins on loopback; elsewhere any Origin is refused.
+    #[arg(long, env = "MCP_ALLOWED_ORIGINS", value_name = "LIST")]
+    pub allowed_origins: Option<String>,
+    /// Start in hosted mode on a non-loopback address without MCP_AUTH_TOKEN (anyone who can reach the port
+    /// can use the server's Clerk key).
+    #[arg(long, env = "MCP_ALLOW_UNAUTHENTICATED", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub allow_unauthenticated: bool,
+    /// Serve 2025-11-25 clients with Mcp-Session-Id sessions (2026-07-28 requests stay stateless).
+    #[arg(long, env = "MCP_LEGACY_SESSIONS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub legacy_sessions: bool,
+    /// Seconds after which an idle legacy session is closed.
+    #[arg(long, env = "MCP_SESSION_IDLE_TIMEOUT", default_value_t = 300, value_name = "SECS")]
+    pub session_idle_timeout: u64,
+    /// Most live legacy sessions; further `initialize` requests are refused until one ends.
+    #[arg(long, env = "MCP_MAX_SESSIONS", default_value_t = 1000)]
+    pub max_sessions: usize,
+    /// Clerk Backend API base URL; a bare origin gets `/v1`.
+    #[arg(long = "clerk-api-url", env = "CLERK_API_URL", default_value = clerk::DEFAULT_API_URL, value_name = "URL")]
+    pub api_url: String,
+    /// Seconds allowed for one Clerk request attempt.
+    #[arg(long, env = "CLERK_TIMEOUT", default_value_t = 30, value_name = "SECS")]
+    pub timeout: u64,
+    /// Seconds allowed to connect to Clerk.
+    #[arg(long, env = "CLERK_CONNECT_TIMEOUT", default_value_t = 5, value_name = "SECS")]
+    pub connect_timeout: u64,
+    /// Attempts per Clerk call, including the first (1 disables retries).
+    #[arg(long, env = "CLERK_MAX_ATTEMPTS", default_value_t = 3)]
+    pub max_attempts: u32,
+    /// Longest wait before a retry, in seconds; a longer Retry-After is returned to the caller instead.
+    #[arg(long, env = "CLERK_MAX_RETRY_DELAY", default_value_t = 10, value_name = "SECS")]
+    pub max_retry_delay: u64,
+    /// Most Clerk requests in flight at once.
+    #[arg(long, env = "CLERK_MAX_CONCURRENCY", default_value_t = 64)]
+    pub max_concurrency: usize,
+    /// Largest accepted request body on /mcp, in bytes.
+    #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Requests per minute per client on /mcp (by access token, else peer address); 0 disables.
+    #[arg(long, env = "MCP_RATE_LIMIT", default_value_t = 600)]
+    pub rate_limit: u32,
+    /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
+    #[arg(long, env = "MCP_SHUTDOWN_GRACE", default_value_t = 10, value_name = "SECS")]
+    pub shutdown_grace: u64,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log filter (tracing EnvFilter syntax), e.g. `info`, `clerk_mcp=debug`.
+    #[arg(long, env = "RUST_LOG", default_value = "info,rmcp=warn")]
+    pub log_level: String,
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// A bearer token a client must present when `MCP_AUTH_TOKEN` is set. `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(pub(crate) String);
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken(redacted)")
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Hosted or public.
+    pub mode: Mode,
+    /// The server's key (hosted mode and stdio).
+    pub server_key: Option<SecretKey>,
+    /// Listen address.
+    pub host: String,
+    /// Listen port.
+    pub port: u16,
+    /// Accepted access tokens; empty means none required.
+    pub access_tokens: Vec<AccessToken>,
+    /// Host header check: `None` disables it.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Origin check: `None` disables it; an empty list refuses every Origin.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Legacy sessions on.
+    pub legacy_sessions: bool,
+    /// Idle timeout of legacy sessions.
+    pub session_idle_timeout: Duration,
+    /// Cap on live legacy sessions.
+    pub max_sessions: usize,
+    /// How to reach Clerk.
+    pub client: ClientConfig,
+    /// Which tools are exposed.
+    pub filter: Filter,
+    /// Return private metadata.
+    pub expose_private_metadata: bool,
+    /// Body limit on /mcp.
+    pub max_body_bytes: usize,
+    /// Requests per minute per client (0 = off).
+    pub rate_limit: u32,
+    /// Drain time on shutdown.
+    pub shutdown_grace: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter.
+    pub log_level: String,
+    /// Warnings to log once the logger is up (e.g. running unauthenticated on purpose).
+    pub warnings: Vec<String>,
+}
+
+/// Whether a host string names a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The environment values the configuration reads beyond clap (secrets are never flags).
+#[derive(Clone, Default)]
+pub struct Secrets {
+    /// `CLERK_SECRET_KEY`.
+    pub clerk_secret_key: Option<String>,
+    /// `MCP_AUTH_TOKEN`.
+    pub auth_token: Option<String>,
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("clerk_secret_key", &self.clerk_secret_key.as_ref().map(|_| "redacted"))
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "redacted"))
+            .finish()
+    }
+}
+
+impl Secrets {
+    /// Reads the secrets from the process environment (after `.env` was loaded).
+    pub fn from_env() -> Secrets {
+        let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        Secrets { clerk_secret_key: get("CLERK_SECRET_KEY"), auth_token: get("MCP_AUTH_TOKEN") }
+    }
+}
+
+impl Config {
+    /// Validates flags and secrets. `stdio` relaxes the network checks that only apply to HTTP.
+    pub fn build(args: &ServeArgs, secrets: &Secrets, reg: &Registry, stdio: bool) -> Result<Config, String> {
+        let key = match &secrets.clerk_secret_key {
+            Some(raw) => Some(SecretKey::parse(raw.trim()).map_err(|e| format!("CLERK_SECRET_KEY: {e}"))?),
+            None => None,
+        };
+        let mut warnings = Vec::new();
+        let mode = match (args.mode, &key) {
+            (ModeArg::Auto, Some(_)) | (ModeArg::Hosted, Some(_)) => Mode::Hosted,
+            (ModeArg::Auto, None) | (ModeArg::Public, None) => Mode::Public,
+            (ModeArg::Hosted, None) => {
+                return Err("--mode hosted needs CLERK_SECRET_KEY in the environment or in a .env file \
+                            (find it in the Clerk Dashboard → API keys), or use --mode public"
+                    .into());
+            }
+            (ModeArg::Public, Some(_)) => {
+                warnings.push("--mode public: CLERK_SECRET_KEY is set but ignored; every request must bring X-Clerk-Secret-Key".into());
+                Mode::Public
+            }
+        };
+        let server_key = if mode == Mode::Hosted || stdio { key } else { None };
+        let access_tokens: Vec<AccessToken> = secrets
+            .auth_token
+            .as_deref()
+            .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| AccessToken(t.to_string())).collect())
+            .unwrap_or_default();
+        for t in &access_tokens {
+            if t.0.len() < 16 || t.0.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
+                return Err("MCP_AUTH_TOKEN: each token must be at least 16 visible ASCII characters (generate one with \
+                            `openssl rand -hex 32`)"
+                    .into());
+            }
+        }
+        let loopback = is_loopback(&args.host);
+        if !stdio && mode == Mode::Hosted && !loopback && access_tokens.is_empty() {
+            if args.allow_unauthenticated {
+                warnings.push(format!(
+                    "hosted mode on {} without MCP_AUTH_TOKEN: anyone who can reach this port can act on your Clerk instance",
+                    args.host
+                ));
+            } else {
+                return Err(format!(
+                    "refusing to start: hosted mode on non-loopback address {} without an access token would hand your \
+                     Clerk secret key to anyone who can reach the port. Set MCP_AUTH_TOKEN (clients then send \
+                     `Authorization: Bearer <token>`), bind to 127.0.0.1, or pass --allow-unauthenticated if a proxy in \
+                     front authenticates requests",
+                    args.host
+                ));
+            }
+        }
+        let list = |raw: &Option<String>| raw.as_deref().map(registry::parse_list).map(|s| s.into_iter().collect::<Vec<_>>());
+        let allowed_hosts = match list(&args.allowed_hosts) {
+            Some(h) if h.iter().any(|x| x == "*") => None,
+            Some(h) if !h.is_empty() => Some(h),
+            _ if loopback => Some(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
+            _ if stdio => None,
+            _ => {
+                return Err(format!(
+                    "bound to {} but no --allowed-hosts / MCP_ALLOWED_HOSTS: the Host check would reject every request. \
+                     Set it to the host names clients use (e.g. mcp.example.com), or `*` to disable the check behind a \
+                     proxy that validates Host",
+                    args.host
+                ));
+            }
+        };
+        let allowed_origins = match list(&args.allowed_origins) {
+            Some(o) if o.iter().any(|x| x == "*") => None,
+            Some(o) => Some(o),
+            None if loopback => Some(
+                ["http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            None => Some(Vec::new()),
+        };
+        let base_url = clerk::normalize_api_url(&args.api_url)?;
+        if args.max_attempts == 0 {
+            return Err("--max-attempts must be at least 1".into());
+        }
+        let filter = args.filters.to_filter(reg)?;
+        Ok(Config {
+            mode,
+            server_key,
+            host: args.host.clone(),
+            port: args.port,
+            access_tokens,
+            allowed_hosts,
+            allowed_origins,
+            legacy_sessions: args.legacy_sessions,
+            session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
+            max_sessions: args.max_sessions.max(1),
+            client: ClientConfig {
+                base_url,
+                connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+                timeout: Duration::from_secs(args.timeout.max(1)),
+                retry: RetryPolicy { max_attempts: args.max_attempts, max_delay: Duration::from_secs(args.max_retry_delay), ..RetryPolicy::default() },
+                max_concurrency: args.max_concurrency.max(1),
+            },
+            filter,
+            expose_private_metadata: args.filters.expose_private_metadata,
+            max_body_bytes: args.max_body_bytes.max(1024),
+            rate_limit: args.rate_limit,
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+            log_format: args.log_format,
+            log_level: args.log_level.clone(),
+            warnings,
+        })
+    }
+}

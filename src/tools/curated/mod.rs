@@ -1,0 +1,308 @@
+//! Curated tools: each one entry in a per-domain list, naming one Clerk operation.
+//!
+//! An entry adds only what the spec cannot know: the tool name, toolset, a title, a description that
+//! says when to use it, annotation overrides, and argument shaping (hidden or defaulted parameters,
+//! renames, list normalisation, a projection). The input schema always comes from the generated
+//! catalog; operations are named through `clerk::catalog::ops`, so a missing one fails to compile.
+
+mod domains;
+mod invitations;
+mod members;
+mod organizations;
+mod restrictions;
+mod roles;
+mod sessions;
+mod users;
+
+use super::output;
+use super::registry::{Action, ToolDef, annotations, tool};
+use super::{Invocation, Outcome, ToolError};
+use crate::clerk::catalog;
+use serde_json::{Map, Value, json};
+
+/// One curated tool. Build entries with [`curated!`]; unset fields take [`Curated::DEFAULT`].
+#[derive(Debug)]
+pub struct Curated {
+    /// Public tool name (`clerk_…`).
+    pub name: &'static str,
+    /// The Clerk operationId it calls.
+    pub op: &'static str,
+    /// Its toolset.
+    pub toolset: &'static str,
+    /// Human-readable title.
+    pub title: &'static str,
+    /// When to use it; shown to the model.
+    pub description: &'static str,
+    /// What one result is, for the output schema ("The Clerk user").
+    pub returns: &'static str,
+    /// Overrides the method's destructive default (bans, locks and revokes are destructive).
+    pub destructive: Option<bool>,
+    /// Arguments removed from the schema: `name` for a parameter, `body.name` for a body field.
+    pub hide: &'static [&'static str],
+    /// JSON defaults applied when an argument is absent; for a hidden argument the value is forced.
+    pub defaults: &'static [(&'static str, &'static str)],
+    /// (spec name, tool name) renames of top-level parameters.
+    pub rename: &'static [(&'static str, &'static str)],
+    /// Whether the result is a list, normalised to `{data,total_count,has_more,next_offset}`.
+    pub list: bool,
+    /// For lists returned as bare arrays: the operation that counts with the same filters.
+    pub count: Option<&'static str>,
+    /// Rewrites the result (after redaction), e.g. to keep only a count.
+    pub project: Option<fn(Value) -> Value>,
+}
+
+impl Curated {
+    /// Defaults for every optional field.
+    pub const DEFAULT: Curated = Curated {
+        name: "",
+        op: "",
+        toolset: "",
+        title: "",
+        description: "",
+        returns: "The Clerk object",
+        destructive: None,
+        hide: &[],
+        defaults: &[],
+        rename: &[],
+        list: false,
+        count: None,
+        project: None,
+    };
+
+    fn operation(&self) -> &'static catalog::Operation {
+        catalog::get(self.op).unwrap_or_else(|| panic!("{} names operation {} which the catalog lacks", self.name, self.op))
+    }
+
+    /// The MCP definition: the catalog's schema, shaped by this entry.
+    pub fn definition(&'static self) -> ToolDef {
+        let op = self.operation();
+        let input = self.input_schema(op);
+        let output = if self.list { output::list_output_schema() } else { output::object_output_schema(self.returns) };
+        let ann = annotations(self.title, &op.method, self.destructive);
+        ToolDef {
+            tool: tool(self.name, self.title, self.description.to_string(), input, output, ann),
+            toolset: self.toolset,
+            read_only: op.is_read_only(),
+            action: Action::Curated(self),
+        }
+    }
+
+    fn input_schema(&self, op: &catalog::Operation) -> Value {
+        let mut schema = op.input_schema.clone();
+        let props = schema["properties"].as_object_mut().expect("catalog schemas have properties");
+        for h in self.hide {
+            match h.split_once('.') {
+                Some((parent, field)) => {
+                    if let Some(p) = props.get_mut(parent) {
+                        remove_property(p, field);
+                    }
+                }
+                None => {
+                    props.remove(*h);
+                }
+            }
+        }
+        for (name, default) in self.defaults {
+            if let Some(p) = props.get_mut(*name) {
+                p["default"] = serde_json::from_str(default).expect("curated defaults are JSON");
+            }
+        }
+        for (from, to) in self.rename {
+            if let Some(p) = props.remove(*from) {
+                props.insert(to.to_string(), p);
+            }
+        }
+        let remaining: Vec<String> = props.keys().cloned().collect();
+        if let Some(req) = schema.get_mut("required").and_then(Value::as_array_mut) {
+            for r in req.iter_mut() {
+                if let Some((_, to)) = self.rename.iter().find(|(from, _)| r == from) {
+                    *r = json!(to);
+                }
+            }
+            req.retain(|r| r.as_str().is_some_and(|r| remaining.iter().any(|p| p == r)));
+        }
+        compact_descriptions(&mut schema);
+        schema
+    }
+
+    /// Turns the tool's arguments into the operation's arguments, refusing anything the tool does not
+    /// offer, so a hidden argument cannot be slipped through.
+    fn operation_args(&self, args: Value, schema: &Value) -> Result<(Value, u64, u64), ToolError> {
+        let mut args = match args {
+            Value::Null => Map::new(),
+            Value::Object(o) => o,
+            other => return Err(ToolError::InvalidArguments(format!("arguments must be a JSON object, not {other}"))),
+        };
+        let props = schema["properties"].as_object().expect("tool schemas have properties");
+        for k in args.keys() {
+            if !props.contains_key(k) {
+                let valid: Vec<&str> = props.keys().map(String::as_str).collect();
+                return Err(ToolError::InvalidArguments(format!(
+                    "unknown argument `{k}`; valid arguments: {}",
+                    if valid.is_empty() { "none".to_string() } else { valid.join(", ") }
+                )));
+            }
+        }
+        for h in self.hide {
+            if let Some((parent, field)) = h.split_once('.') {
+                if args.get(parent).and_then(|b| b.get(field)).is_some() {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "`{parent}.{field}` is not available in {}; use clerk_api_call with operation {} for it",
+                        self.name, self.op
+                    )));
+                }
+            }
+        }
+        for (from, to) in self.rename {
+            if let Some(v) = args.remove(*to) {
+                args.insert(from.to_string(), v);
+            }
+        }
+        for (name, default) in self.defaults {
+            let hidden = self.hide.contains(name);
+            if hidden || !args.contains_key(*name) {
+                args.insert(name.to_string(), serde_json::from_str(default).expect("curated defaults are JSON"));
+            }
+        }
+        // Keep pages inside Clerk's bounds instead of failing the call.
+        let (mut offset, mut limit) = (0, 10);
+        if props.contains_key("limit") {
+            let l = args.get("limit").and_then(Value::as_i64).unwrap_or(10).clamp(1, 500);
+            args.insert("limit".into(), json!(l));
+            limit = l as u64;
+        }
+        if props.contains_key("offset") {
+            let o = args.get("offset").and_then(Value::as_i64).unwrap_or(0).max(0);
+            args.insert("offset".into(), json!(o));
+            offset = o as u64;
+        }
+        Ok((Value::Object(args), offset, limit))
+    }
+
+    /// Runs the tool.
+    pub async fn call(&self, inv: &Invocation<'_>, args: Value, schema: &Value) -> Outcome {
+        let (args, offset, limit) = match self.operation_args(args, schema) {
+            Ok(x) => x,
+            Err(e) => return Outcome::failed(Some(self.op), e),
+        };
+        let (main, count) = match self.count {
+            Some(count_op) => {
+                let count_args = only_params_of(count_op, &args);
+                let (a, b) = tokio::join!(inv.api.call(inv.key, self.op, args), inv.api.call(inv.key, count_op, count_args));
+                (a, Some(b))
+            }
+            None => (inv.api.call(inv.key, self.op, args).await, None),
+        };
+        let attempts = main.attempts;
+        let response = match main.result {
+            Ok(r) => r,
+            Err(e) => return Outcome::from_api(self.op, Err(e), attempts),
+        };
+        let total = match count.map(|c| c.result) {
+            Some(Ok(c)) => c.body.get("total_count").and_then(Value::as_u64),
+            Some(Err(e)) => return Outcome::from_api(self.count.unwrap_or(self.op), Err(e), attempts),
+            None => None,
+        };
+        let status = response.status;
+        let mut body = if self.list { output::list_envelope(response.body, offset, limit, total) } else { output::object_root(response.body) };
+        if !inv.expose_private_metadata {
+            output::redact_private_metadata(&mut body);
+        }
+        if let Some(p) = self.project {
+            body = p(body);
+        }
+        Outcome::from_api(self.op, Ok((status, body)), attempts)
+    }
+}
+
+/// Keeps only the arguments that `operation_id` takes (for the count call beside a list call).
+fn only_params_of(operation_id: &str, args: &Value) -> Value {
+    let Some(op) = catalog::get(operation_id) else { return json!({}) };
+    let mut out = Map::new();
+    for p in &op.params {
+        if let Some(v) = args.get(&p.name) {
+            out.insert(p.name.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+fn remove_property(schema: &mut Value, field: &str) {
+    if let Some(p) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        p.remove(field);
+    }
+    if let Some(r) = schema.get_mut("required").and_then(Value::as_array_mut) {
+        r.retain(|x| x != field);
+    }
+}
+
+/// The longest description kept for an argument: the first sentence is what a model needs.
+const MAX_DESCRIPTION: usize = 100;
+
+/// Shortens every nested description to its first sentence, within [`MAX_DESCRIPTION`] characters,
+/// and drops `additionalProperties: true` (the default) below the root.
+pub fn compact_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            if o.get("additionalProperties") == Some(&Value::Bool(true)) {
+                o.remove("additionalProperties");
+            }
+            for (k, child) in o.iter_mut() {
+                match (k.as_str(), &*child) {
+                    ("description", Value::String(s)) => *child = json!(first_sentence(s, MAX_DESCRIPTION)),
+                    ("enum" | "default" | "required" | "examples", _) => {}
+                    _ => compact_descriptions(child),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(compact_descriptions),
+        _ => {}
+    }
+}
+
+/// The first paragraph's first sentence, cut on a word boundary at `max` characters.
+pub fn first_sentence(s: &str, max: usize) -> String {
+    let para = s.trim().split("\n\n").next().unwrap_or("").replace('\n', " ");
+    let sentence = match para.find(". ") {
+        Some(i) => &para[..=i],
+        None => para.as_str(),
+    };
+    if sentence.chars().count() <= max {
+        return sentence.trim().to_string();
+    }
+    let cut: String = sentence.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map(|(a, _)| a).unwrap_or(&cut);
+    format!("{}…", cut.trim_end_matches([',', ';', ':']))
+}
+
+/// Declares one curated tool: `curated!(toolset: tool_name => OperationId, "Title", "Description", field = value, …)`.
+macro_rules! curated {
+    ($toolset:literal : $name:ident => $op:ident, $title:literal, $desc:expr $(, $field:ident = $value:expr)* $(,)?) => {
+        $crate::tools::curated::Curated {
+            name: stringify!($name),
+            op: $crate::clerk::catalog::ops::$op,
+            toolset: $toolset,
+            title: $title,
+            description: $desc,
+            $($field: $value,)*
+            ..$crate::tools::curated::Curated::DEFAULT
+        }
+    };
+}
+pub(crate) use curated;
+
+/// Every curated tool, grouped by toolset in listing order.
+pub fn all() -> impl Iterator<Item = &'static Curated> {
+    [
+        users::TOOLS,
+        organizations::TOOLS,
+        members::TOOLS,
+        invitations::TOOLS,
+        roles::TOOLS,
+        sessions::TOOLS,
+        restrictions::TOOLS,
+        domains::TOOLS,
+    ]
+    .into_iter()
+    .flatten()
+}

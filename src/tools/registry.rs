@@ -1,0 +1,199 @@
+//! The tool inventory: every tool with its toolset and annotations, and the one place where the
+//! filters are applied, always in the same order:
+//!
+//! 1. toolsets (`--toolsets`, default set or `all`), 2. allow list (`--tools`), 3. deny list
+//! (`--exclude-tools`), 4. read-only (`--read-only`). Per-request headers form a second [`Filter`] that
+//! is intersected with the server's, so a request can only ever narrow what the server allows.
+
+use super::curated::Curated;
+use rmcp::model::{Tool, ToolAnnotations};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Toolsets in the order their tools are listed.
+pub const TOOLSETS: [&str; 9] =
+    ["users", "organizations", "members", "invitations", "roles", "sessions", "restrictions", "domains", "api"];
+
+/// Toolsets enabled when none are configured.
+pub const DEFAULT_TOOLSETS: [&str; 5] = ["users", "organizations", "members", "invitations", "api"];
+
+/// What a tool does when called.
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    /// A curated wrapper around one Clerk operation.
+    Curated(&'static Curated),
+    /// `clerk_api_search`.
+    ApiSearch,
+    /// `clerk_api_describe`.
+    ApiDescribe,
+    /// `clerk_api_call`.
+    ApiCall,
+}
+
+/// One tool: its MCP definition plus what the filters need to know.
+#[derive(Debug, Clone)]
+pub struct ToolDef {
+    /// The MCP definition returned by `tools/list`.
+    pub tool: Tool,
+    /// Its toolset.
+    pub toolset: &'static str,
+    /// Whether it only reads (listed and callable under `--read-only`).
+    pub read_only: bool,
+    /// What calling it does.
+    pub action: Action,
+}
+
+impl ToolDef {
+    /// The tool's name.
+    pub fn name(&self) -> &str {
+        &self.tool.name
+    }
+}
+
+/// Annotations derived from the HTTP method: GET reads; PUT/PATCH/DELETE are idempotent; DELETE is
+/// destructive. `destructive` overrides the method's default (bans, locks, revokes are destructive).
+pub fn annotations(title: &str, method: &str, destructive: Option<bool>) -> ToolAnnotations {
+    let read_only = matches!(method, "GET" | "HEAD");
+    let idempotent = matches!(method, "GET" | "HEAD" | "PUT" | "PATCH" | "DELETE");
+    let destructive = !read_only && destructive.unwrap_or(method == "DELETE");
+    ToolAnnotations::with_title(title)
+        .read_only(read_only)
+        .destructive(destructive)
+        .idempotent(idempotent)
+        // Every tool acts on one Clerk instance, a closed domain, not the open web.
+        .open_world(false)
+}
+
+/// Builds an MCP tool definition.
+pub fn tool(name: &'static str, title: &str, description: String, input: Value, output: Value, ann: ToolAnnotations) -> Tool {
+    let obj = |v: Value| match v {
+        Value::Object(m) => Arc::new(m),
+        _ => Arc::new(serde_json::Map::new()),
+    };
+    Tool::new(name, description, obj(input)).with_title(title).with_raw_output_schema(obj(output)).with_annotations(ann)
+}
+
+/// A set of narrowing rules; `None` means "no restriction from this rule".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Enabled toolsets.
+    pub toolsets: Option<BTreeSet<String>>,
+    /// Tools allowed by name.
+    pub allow: Option<BTreeSet<String>>,
+    /// Tools, operationIds or tags denied.
+    pub deny: BTreeSet<String>,
+    /// Only read-only tools and operations.
+    pub read_only: bool,
+}
+
+impl Filter {
+    /// Whether a tool passes, in the fixed order toolsets → allow → deny → read-only.
+    pub fn admits(&self, t: &ToolDef) -> bool {
+        self.toolsets.as_ref().is_none_or(|s| s.contains(t.toolset))
+            && self.allow.as_ref().is_none_or(|a| a.contains(t.name()))
+            && !self.deny.contains(t.name())
+            && (!self.read_only || t.read_only)
+    }
+
+    /// Why a tool does not pass, for a refusal a user can act on.
+    pub fn refusal(&self, t: &ToolDef, source: &str) -> Option<String> {
+        if self.toolsets.as_ref().is_some_and(|s| !s.contains(t.toolset)) {
+            return Some(format!("its toolset `{}` is not enabled {source}", t.toolset));
+        }
+        if self.allow.as_ref().is_some_and(|a| !a.contains(t.name())) {
+            return Some(format!("it is not in the allowed tools {source}"));
+        }
+        if self.deny.contains(t.name()) {
+            return Some(format!("it is excluded {source}"));
+        }
+        if self.read_only && !t.read_only {
+            return Some(format!("it changes data and read-only mode is on {source}"));
+        }
+        None
+    }
+
+    /// Whether an API operation (for `clerk_api_call` / `clerk_api_search`) passes the deny list and
+    /// read-only rule. Deny entries match operationIds and tags, case-insensitively.
+    pub fn admits_operation(&self, operation_id: &str, tags: &[String], read_only: bool) -> Result<(), String> {
+        let denied = self.deny.iter().find(|d| {
+            d.eq_ignore_ascii_case(operation_id) || tags.iter().any(|t| t.eq_ignore_ascii_case(d))
+        });
+        if let Some(d) = denied {
+            return Err(format!("`{d}` is on the deny list"));
+        }
+        if self.read_only && !read_only {
+            return Err("it changes data and read-only mode is on".into());
+        }
+        Ok(())
+    }
+}
+
+/// Every tool the binary knows, in listing order.
+#[derive(Debug)]
+pub struct Registry {
+    tools: Vec<ToolDef>,
+}
+
+impl Registry {
+    /// Builds every tool definition (cheap enough to do once at start).
+    pub fn new() -> Registry {
+        let mut tools: Vec<ToolDef> = super::curated::all().map(|c| c.definition()).collect();
+        tools.extend(super::api::definitions());
+        let order = |t: &ToolDef| TOOLSETS.iter().position(|s| *s == t.toolset).unwrap_or(usize::MAX);
+        tools.sort_by_key(order); // stable: keeps declaration order inside a toolset
+        Registry { tools }
+    }
+
+    /// Every tool, in listing order.
+    pub fn all(&self) -> &[ToolDef] {
+        &self.tools
+    }
+
+    /// A tool by name, whatever the filters.
+    pub fn get(&self, name: &str) -> Option<&ToolDef> {
+        self.tools.iter().find(|t| t.name() == name)
+    }
+
+    /// Tools passing every filter given, in listing order.
+    pub fn visible<'a>(&'a self, filters: &'a [&'a Filter]) -> impl Iterator<Item = &'a ToolDef> + 'a {
+        self.tools.iter().filter(move |t| filters.iter().all(|f| f.admits(t)))
+    }
+
+    /// Checks names given in configuration, so a typo fails at startup with the valid names.
+    pub fn validate_names(&self, what: &str, names: &BTreeSet<String>, also_ok: impl Fn(&str) -> bool) -> Result<(), String> {
+        let unknown: Vec<&String> = names.iter().filter(|n| self.get(n).is_none() && !also_ok(n)).collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let valid: Vec<&str> = self.tools.iter().map(ToolDef::name).collect();
+        Err(format!(
+            "unknown tool name(s) in {what}: {}. Valid tools: {}",
+            unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            valid.join(", ")
+        ))
+    }
+}
+
+/// Parses a toolset list (`a,b`, `all`, `default`) into the set of toolset names.
+pub fn parse_toolsets(raw: &str) -> Result<BTreeSet<String>, String> {
+    let mut out = BTreeSet::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part {
+            "all" => out.extend(TOOLSETS.iter().map(|s| s.to_string())),
+            "default" => out.extend(DEFAULT_TOOLSETS.iter().map(|s| s.to_string())),
+            p if TOOLSETS.contains(&p) => {
+                out.insert(p.to_string());
+            }
+            p => {
+                return Err(format!("unknown toolset `{p}`. Valid toolsets: {}, or `all` / `default`", TOOLSETS.join(", ")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits a comma-separated list into a set.
+pub fn parse_list(raw: &str) -> BTreeSet<String> {
+    raw.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect()
+}

@@ -1,0 +1,4 @@
+//! Shared test support: the fake Clerk API and helpers to run the real server against it.
+#![allow(dead_code)]
+
+pub mod fake_clerk;
