@@ -405,6 +405,7 @@ async fn handle(shared: Arc<Mutex<Shared>>, method: Method, uri: Uri, headers: H
 
 fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Response {
     match (m, segs) {
+        ("GET", ["jwks"]) => ok(json!({"keys": [{"use": "sig", "kty": "RSA", "kid": "ins_fake", "alg": "RS256", "n": "AQAB", "e": "AQAB"}]})),
         // ---- users
         ("GET", ["users"]) => {
             let users = filter_users(s, q);

@@ -2,3 +2,5 @@
 #![allow(dead_code)]
 
 pub mod fake_clerk;
+pub mod python;
+pub mod server;

@@ -1,0 +1,63 @@
+"""Drive clerk-mcp with the official MCP Python SDK (PyPI `mcp`), for the Rust end-to-end tests.
+
+Usage:
+  mcp_client.py http URL MODE PLAN_JSON [HEADER=VALUE ...]
+  mcp_client.py stdio MODE PLAN_JSON COMMAND [ARG ...]      (environment passed through)
+
+MODE is the SDK's connect mode: "auto" (2026-07-28 via server/discover) or "legacy" (2025-11-25
+initialize). PLAN_JSON is a list of [tool_name, arguments] calls made after tools/list. Prints one JSON
+object: {"protocol_version", "server", "tools": [...], "results": [{"is_error", "structured", "text"}]}.
+"""
+
+import asyncio
+import json
+import os
+import sys
+
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+
+async def drive(client, plan):
+    out = {"protocol_version": client.protocol_version}
+    info = client.server_info
+    out["server"] = {"name": info.name, "version": info.version} if info else None
+    tools = await client.list_tools()
+    out["tools"] = [
+        {
+            "name": t.name,
+            "annotations": t.annotations.model_dump(by_alias=True, exclude_none=True) if t.annotations else None,
+            "has_output_schema": t.output_schema is not None,
+        }
+        for t in tools.tools
+    ]
+    results = []
+    for name, args in plan:
+        r = await client.call_tool(name, args)
+        text = "".join(c.text for c in r.content if getattr(c, "type", None) == "text")
+        results.append({"is_error": bool(r.is_error), "structured": r.structured_content, "text": text})
+    out["results"] = results
+    return out
+
+
+async def main():
+    kind = sys.argv[1]
+    if kind == "http":
+        url, mode, plan = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+        headers = dict(h.split("=", 1) for h in sys.argv[5:])
+        http = create_mcp_http_client(headers=headers)
+        async with http, Client(streamable_http_client(url, http_client=http), mode=mode) as client:
+            out = await drive(client, plan)
+    elif kind == "stdio":
+        mode, plan, command = sys.argv[2], json.loads(sys.argv[3]), sys.argv[4:]
+        params = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+        async with Client(params, mode=mode) as client:
+            out = await drive(client, plan)
+    else:
+        raise SystemExit(f"unknown transport {kind}")
+    print(json.dumps(out))
+
+
+asyncio.run(main())
