@@ -69,8 +69,14 @@ enum SpecCommand {
     },
 }
 
+/// rmcp dumps whole JSON-RPC messages (tool arguments and results, which hold metadata and personal
+/// data) at debug and trace level; its message logging is capped at info whatever the filter says.
+const MESSAGE_DUMP_CAP: &str = "rmcp::service=info";
+
 fn init_logging(format: LogFormat, filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive(MESSAGE_DUMP_CAP.parse().expect("a valid directive"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(ansi);
     match format {

@@ -197,6 +197,6 @@ fn check_path_params(operation_id: &str, args: &serde_json::Value) -> Result<(),
 }
 
 /// rustls needs one process-wide crypto provider; `ring` builds faster than aws-lc and is enough here.
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -98,6 +98,7 @@ pub struct Answer {
 
 impl Client {
     pub fn new(url: &str, era: Era) -> Client {
+        clerk_mcp::clerk::install_crypto_provider();
         Client { url: url.into(), era, headers: vec![], session: None, http: reqwest::Client::new(), next_id: 1 }
     }
     pub fn header(mut self, k: &str, v: &str) -> Client {
