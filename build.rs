@@ -26,25 +26,34 @@ fn run() -> Result<(), String> {
     println!("cargo:rerun-if-changed=src/codegen");
     println!("cargo:rerun-if-changed=openapi/PIN");
 
-    let pin_text = fs::read_to_string(root.join("openapi/PIN")).map_err(|e| format!("cannot read openapi/PIN: {e}"))?;
+    let pin_text = fs::read_to_string(root.join("openapi/PIN"))
+        .map_err(|e| format!("cannot read openapi/PIN: {e}"))?;
     let pin = codegen::pin::Pin::parse(&pin_text)?;
     let spec_path = root.join("openapi").join(&pin.file);
     println!("cargo:rerun-if-changed={}", spec_path.display());
-    let bytes = fs::read(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
+    let bytes =
+        fs::read(&spec_path).map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     pin.verify(&bytes)?;
 
     let t = Instant::now();
     let mut doc = codegen::parse_spec(std::str::from_utf8(&bytes).map_err(|e| e.to_string())?)?;
-    let version = doc.pointer("/info/version").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let version = doc
+        .pointer("/info/version")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_string();
     if version != pin.api_version {
-        return Err(format!("openapi/PIN says api_version {} but the spec's info.version is {version}", pin.api_version));
+        return Err(format!(
+            "openapi/PIN says api_version {} but the spec's info.version is {version}",
+            pin.api_version
+        ));
     }
     codegen::patches::apply_all(&mut doc)?;
     let catalog = codegen::catalog::build(&doc)?;
     let parsed = t.elapsed();
 
-    let spec: openapiv3::OpenAPI =
-        serde_json::from_value(doc).map_err(|e| format!("patched spec is not valid OpenAPI 3.0: {e}"))?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
+        .map_err(|e| format!("patched spec is not valid OpenAPI 3.0: {e}"))?;
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
@@ -54,7 +63,8 @@ fn run() -> Result<(), String> {
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor could not generate the client: {e}"))?;
-    let file: syn::File = syn::parse2(tokens).map_err(|e| format!("generated client does not parse: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated client does not parse: {e}"))?;
     let dispatch = dispatch_gen::generate(&file, &catalog)?;
 
     let banner = format!(
@@ -62,20 +72,35 @@ fn run() -> Result<(), String> {
          // src/codegen/ instead and rebuild.\n\n",
         pin.file, pin.api_version
     );
-    fs::write(out.join("clerk_api.rs"), format!("{banner}{}", prettyplease::unparse(&file)))
-        .map_err(|e| e.to_string())?;
-    fs::write(out.join("dispatch.rs"), format!("{banner}{}", prettyplease::unparse(&dispatch)))
-        .map_err(|e| e.to_string())?;
+    fs::write(
+        out.join("clerk_api.rs"),
+        format!("{banner}{}", prettyplease::unparse(&file)),
+    )
+    .map_err(|e| e.to_string())?;
+    fs::write(
+        out.join("dispatch.rs"),
+        format!("{banner}{}", prettyplease::unparse(&dispatch)),
+    )
+    .map_err(|e| e.to_string())?;
     let catalog_json = serde_json::to_string(&catalog).map_err(|e| e.to_string())?;
     fs::write(out.join("catalog.json"), catalog_json).map_err(|e| e.to_string())?;
     // One constant per operationId, so a curated tool naming an operation the spec lacks fails to compile.
     let ops: String = catalog
         .iter()
-        .map(|o| format!("/// `{} {}`\npub const {}: &str = \"{}\";\n", o.method, o.path, o.operation_id, o.operation_id))
+        .map(|o| {
+            format!(
+                "/// `{} {}`\npub const {}: &str = \"{}\";\n",
+                o.method, o.path, o.operation_id, o.operation_id
+            )
+        })
         .collect();
     fs::write(out.join("ops.rs"), format!("{banner}{ops}")).map_err(|e| e.to_string())?;
     fs::write(out.join("api_version.txt"), &pin.api_version).map_err(|e| e.to_string())?;
     println!("cargo:rustc-env=CLERK_MCP_SPEC_FILE={}", pin.file);
-    eprintln!("spec parsed and patched in {parsed:?}; {} operations; total {:?}", catalog.len(), t.elapsed());
+    eprintln!(
+        "spec parsed and patched in {parsed:?}; {} operations; total {:?}",
+        catalog.len(),
+        t.elapsed()
+    );
     Ok(())
 }

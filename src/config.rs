@@ -73,22 +73,38 @@ pub struct FilterArgs {
 impl FilterArgs {
     /// The server filter, with every name checked against the registry.
     pub fn to_filter(&self, reg: &Registry) -> Result<Filter, String> {
-        let allow = self.tools.as_deref().map(registry::parse_list).filter(|s| !s.is_empty());
+        let allow = self
+            .tools
+            .as_deref()
+            .map(registry::parse_list)
+            .filter(|s| !s.is_empty());
         let toolsets = match (&self.toolsets, &allow) {
             (Some(t), _) => registry::parse_toolsets(t)?,
             // An allow list on its own may name tools from any toolset.
             (None, Some(_)) => registry::parse_toolsets("all")?,
             (None, None) => DEFAULT_TOOLSETS.iter().map(|s| s.to_string()).collect(),
         };
-        let deny = self.exclude_tools.as_deref().map(registry::parse_list).unwrap_or_default();
+        let deny = self
+            .exclude_tools
+            .as_deref()
+            .map(registry::parse_list)
+            .unwrap_or_default();
         if let Some(a) = &allow {
             reg.validate_names("--tools", a, |_| false)?;
         }
         let is_op_or_tag = |n: &str| {
-            clerk::catalog::all().iter().any(|o| o.operation_id.eq_ignore_ascii_case(n) || o.tags.iter().any(|t| t.eq_ignore_ascii_case(n)))
+            clerk::catalog::all().iter().any(|o| {
+                o.operation_id.eq_ignore_ascii_case(n)
+                    || o.tags.iter().any(|t| t.eq_ignore_ascii_case(n))
+            })
         };
         reg.validate_names("--exclude-tools", &deny, is_op_or_tag)?;
-        Ok(Filter { toolsets: Some(toolsets), allow, deny, read_only: self.read_only })
+        Ok(Filter {
+            toolsets: Some(toolsets),
+            allow,
+            deny,
+            read_only: self.read_only,
+        })
     }
 }
 
@@ -120,7 +136,12 @@ pub struct ServeArgs {
     #[arg(long, env = "MCP_LEGACY_SESSIONS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub legacy_sessions: bool,
     /// Seconds after which an idle legacy session is closed.
-    #[arg(long, env = "MCP_SESSION_IDLE_TIMEOUT", default_value_t = 300, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "MCP_SESSION_IDLE_TIMEOUT",
+        default_value_t = 300,
+        value_name = "SECS"
+    )]
     pub session_idle_timeout: u64,
     /// Most live legacy sessions; further `initialize` requests are refused until one ends.
     #[arg(long, env = "MCP_MAX_SESSIONS", default_value_t = 1000)]
@@ -132,13 +153,23 @@ pub struct ServeArgs {
     #[arg(long, env = "CLERK_TIMEOUT", default_value_t = 30, value_name = "SECS")]
     pub timeout: u64,
     /// Seconds allowed to connect to Clerk.
-    #[arg(long, env = "CLERK_CONNECT_TIMEOUT", default_value_t = 5, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "CLERK_CONNECT_TIMEOUT",
+        default_value_t = 5,
+        value_name = "SECS"
+    )]
     pub connect_timeout: u64,
     /// Attempts per Clerk call, including the first (1 disables retries).
     #[arg(long, env = "CLERK_MAX_ATTEMPTS", default_value_t = 3)]
     pub max_attempts: u32,
     /// Longest wait before a retry, in seconds; a longer Retry-After is returned to the caller instead.
-    #[arg(long, env = "CLERK_MAX_RETRY_DELAY", default_value_t = 10, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "CLERK_MAX_RETRY_DELAY",
+        default_value_t = 10,
+        value_name = "SECS"
+    )]
     pub max_retry_delay: u64,
     /// Most Clerk requests in flight at once.
     #[arg(long, env = "CLERK_MAX_CONCURRENCY", default_value_t = 64)]
@@ -150,7 +181,12 @@ pub struct ServeArgs {
     #[arg(long, env = "MCP_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit: u32,
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
-    #[arg(long, env = "MCP_SHUTDOWN_GRACE", default_value_t = 10, value_name = "SECS")]
+    #[arg(
+        long,
+        env = "MCP_SHUTDOWN_GRACE",
+        default_value_t = 10,
+        value_name = "SECS"
+    )]
     pub shutdown_grace: u64,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -217,7 +253,11 @@ pub struct Config {
 
 /// Whether a host string names a loopback address.
 pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost") || host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The environment values the configuration reads beyond clap (secrets are never flags).
@@ -232,7 +272,10 @@ pub struct Secrets {
 impl fmt::Debug for Secrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Secrets")
-            .field("clerk_secret_key", &self.clerk_secret_key.as_ref().map(|_| "redacted"))
+            .field(
+                "clerk_secret_key",
+                &self.clerk_secret_key.as_ref().map(|_| "redacted"),
+            )
             .field("auth_token", &self.auth_token.as_ref().map(|_| "redacted"))
             .finish()
     }
@@ -242,15 +285,25 @@ impl Secrets {
     /// Reads the secrets from the process environment (after `.env` was loaded).
     pub fn from_env() -> Secrets {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Secrets { clerk_secret_key: get("CLERK_SECRET_KEY"), auth_token: get("MCP_AUTH_TOKEN") }
+        Secrets {
+            clerk_secret_key: get("CLERK_SECRET_KEY"),
+            auth_token: get("MCP_AUTH_TOKEN"),
+        }
     }
 }
 
 impl Config {
     /// Validates flags and secrets. `stdio` relaxes the network checks that only apply to HTTP.
-    pub fn build(args: &ServeArgs, secrets: &Secrets, reg: &Registry, stdio: bool) -> Result<Config, String> {
+    pub fn build(
+        args: &ServeArgs,
+        secrets: &Secrets,
+        reg: &Registry,
+        stdio: bool,
+    ) -> Result<Config, String> {
         let key = match &secrets.clerk_secret_key {
-            Some(raw) => Some(SecretKey::parse(raw.trim()).map_err(|e| format!("CLERK_SECRET_KEY: {e}"))?),
+            Some(raw) => {
+                Some(SecretKey::parse(raw.trim()).map_err(|e| format!("CLERK_SECRET_KEY: {e}"))?)
+            }
             None => None,
         };
         let mut warnings = Vec::new();
@@ -258,20 +311,32 @@ impl Config {
             (ModeArg::Auto, Some(_)) | (ModeArg::Hosted, Some(_)) => Mode::Hosted,
             (ModeArg::Auto, None) | (ModeArg::Public, None) => Mode::Public,
             (ModeArg::Hosted, None) => {
-                return Err("--mode hosted needs CLERK_SECRET_KEY in the environment or in a .env file \
+                return Err(
+                    "--mode hosted needs CLERK_SECRET_KEY in the environment or in a .env file \
                             (find it in the Clerk Dashboard → API keys), or use --mode public"
-                    .into());
+                        .into(),
+                );
             }
             (ModeArg::Public, Some(_)) => {
                 warnings.push("--mode public: CLERK_SECRET_KEY is set but ignored; every request must bring X-Clerk-Secret-Key".into());
                 Mode::Public
             }
         };
-        let server_key = if mode == Mode::Hosted || stdio { key } else { None };
+        let server_key = if mode == Mode::Hosted || stdio {
+            key
+        } else {
+            None
+        };
         let access_tokens: Vec<AccessToken> = secrets
             .auth_token
             .as_deref()
-            .map(|t| t.split(',').map(str::trim).filter(|t| !t.is_empty()).map(|t| AccessToken(t.to_string())).collect())
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| AccessToken(t.to_string()))
+                    .collect()
+            })
             .unwrap_or_default();
         for t in &access_tokens {
             if t.0.len() < 16 || t.0.bytes().any(|b| !(0x21..=0x7e).contains(&b)) {
@@ -297,7 +362,11 @@ impl Config {
                 ));
             }
         }
-        let list = |raw: &Option<String>| raw.as_deref().map(registry::parse_list).map(|s| s.into_iter().collect::<Vec<_>>());
+        let list = |raw: &Option<String>| {
+            raw.as_deref()
+                .map(registry::parse_list)
+                .map(|s| s.into_iter().collect::<Vec<_>>())
+        };
         let allowed_hosts = match list(&args.allowed_hosts) {
             Some(h) if h.iter().any(|x| x == "*") => None,
             Some(h) if !h.is_empty() => Some(h),
@@ -316,9 +385,15 @@ impl Config {
             Some(o) if o.iter().any(|x| x == "*") => None,
             Some(o) => Some(o),
             None if loopback => Some(
-                ["http://localhost:*", "https://localhost:*", "http://127.0.0.1:*", "https://127.0.0.1:*", "http://[::1]:*"]
-                    .map(String::from)
-                    .to_vec(),
+                [
+                    "http://localhost:*",
+                    "https://localhost:*",
+                    "http://127.0.0.1:*",
+                    "https://127.0.0.1:*",
+                    "http://[::1]:*",
+                ]
+                .map(String::from)
+                .to_vec(),
             ),
             None => Some(Vec::new()),
         };
@@ -342,7 +417,11 @@ impl Config {
                 base_url,
                 connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
                 timeout: Duration::from_secs(args.timeout.max(1)),
-                retry: RetryPolicy { max_attempts: args.max_attempts, max_delay: Duration::from_secs(args.max_retry_delay), ..RetryPolicy::default() },
+                retry: RetryPolicy {
+                    max_attempts: args.max_attempts,
+                    max_delay: Duration::from_secs(args.max_retry_delay),
+                    ..RetryPolicy::default()
+                },
                 max_concurrency: args.max_concurrency.max(1),
             },
             filter,

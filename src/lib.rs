@@ -5,6 +5,6 @@
 
 pub mod clerk;
 pub mod codegen;
-pub mod tools;
 pub mod config;
 pub mod server;
+pub mod tools;

@@ -78,7 +78,11 @@ fn init_logging(format: LogFormat, filter: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
         .add_directive(MESSAGE_DUMP_CAP.parse().expect("a valid directive"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).with_ansi(ansi);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(ansi);
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
@@ -99,12 +103,22 @@ async fn run(cli: Cli) -> Result<(), String> {
             let filter = f.to_filter(&reg)?;
             let filters = [&filter];
             let tools: Vec<_> = reg.visible(&filters).map(|t| &t.tool).collect();
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "tools": tools })).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({ "tools": tools }))
+                    .map_err(|e| e.to_string())?
+            );
             Ok(())
         }
-        Some(Command::Api { command: ApiCommand::List { json } }) => {
+        Some(Command::Api {
+            command: ApiCommand::List { json },
+        }) => {
             if json {
-                println!("{}", serde_json::to_string_pretty(clerk::catalog::all()).map_err(|e| e.to_string())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(clerk::catalog::all())
+                        .map_err(|e| e.to_string())?
+                );
             } else {
                 for op in clerk::catalog::all() {
                     println!("{}\t{}\t{}", op.operation_id, op.method, op.path);
@@ -112,18 +126,34 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
-        Some(Command::Spec { command: SpecCommand::Diff { old, new } }) => {
-            let (a, b) = (codegen::parse_spec(&read(&old)?)?, codegen::parse_spec(&read(&new)?)?);
-            let curated: Vec<(&str, &str)> = tools::curated::all().map(|c| (c.name, c.op)).collect();
+        Some(Command::Spec {
+            command: SpecCommand::Diff { old, new },
+        }) => {
+            let (a, b) = (
+                codegen::parse_spec(&read(&old)?)?,
+                codegen::parse_spec(&read(&new)?)?,
+            );
+            let curated: Vec<(&str, &str)> =
+                tools::curated::all().map(|c| (c.name, c.op)).collect();
             print!("{}", codegen::diff::diff(&a, &b, &curated).render());
             Ok(())
         }
-        Some(Command::Spec { command: SpecCommand::Pin { file, source } }) => {
-            let bytes = std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+        Some(Command::Spec {
+            command: SpecCommand::Pin { file, source },
+        }) => {
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
             let doc = codegen::parse_spec(std::str::from_utf8(&bytes).map_err(|e| e.to_string())?)?;
             let pin = codegen::pin::Pin {
-                file: file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-                api_version: doc.pointer("/info/version").and_then(|v| v.as_str()).ok_or("the spec has no info.version")?.to_string(),
+                file: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                api_version: doc
+                    .pointer("/info/version")
+                    .and_then(|v| v.as_str())
+                    .ok_or("the spec has no info.version")?
+                    .to_string(),
                 sha256: codegen::pin::sha256_hex(&bytes),
                 source,
             };
@@ -139,7 +169,12 @@ async fn serve(args: ServeArgs, stdio: bool) -> Result<(), String> {
     let config = Config::build(&args, &Secrets::from_env(), &reg, stdio)?;
     let state = server::AppState::new(config, reg)?;
     if stdio {
-        tracing::info!(mode = "stdio", api_url = state.api.base_url(), key = state.config.server_key.is_some(), "clerk-mcp serving on stdio");
+        tracing::info!(
+            mode = "stdio",
+            api_url = state.api.base_url(),
+            key = state.config.server_key.is_some(),
+            "clerk-mcp serving on stdio"
+        );
         return server::serve_stdio(state).await;
     }
     let running = server::http::start(state).await?;
@@ -149,7 +184,10 @@ async fn serve(args: ServeArgs, stdio: bool) -> Result<(), String> {
         tracing::info!("shutdown signal received; finishing in-flight requests");
         shutdown.cancel();
     });
-    running.task.await.map_err(|e| format!("server task failed: {e}"))??;
+    running
+        .task
+        .await
+        .map_err(|e| format!("server task failed: {e}"))??;
     tracing::info!("clerk-mcp stopped");
     Ok(())
 }
@@ -158,10 +196,11 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => return std::future::pending().await,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => return std::future::pending().await,
+            };
         tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
     }
     #[cfg(not(unix))]
@@ -172,7 +211,10 @@ fn main() -> ExitCode {
     // A .env in the working directory fills in variables the environment does not already set.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("clerk-mcp: cannot start the async runtime: {e}");

@@ -10,7 +10,10 @@ use support::fake_clerk::{FakeClerk, Fault, GOOD_KEY};
 fn api(fake: &FakeClerk, attempts: u32) -> ClerkApi {
     let cfg = ClientConfig {
         base_url: fake.url.clone(),
-        retry: RetryPolicy { max_attempts: attempts, ..RetryPolicy::default() },
+        retry: RetryPolicy {
+            max_attempts: attempts,
+            ..RetryPolicy::default()
+        },
         ..ClientConfig::default()
     };
     ClerkApi::new(&cfg).unwrap()
@@ -24,21 +27,47 @@ fn key() -> SecretKey {
 async fn request_line_and_headers() {
     let fake = FakeClerk::start().await;
     let out = api(&fake, 1)
-        .call(&key(), "GetUserList", json!({"user_id": ["user_a", "user_b"], "limit": 5, "query": "ann lee"}))
+        .call(
+            &key(),
+            "GetUserList",
+            json!({"user_id": ["user_a", "user_b"], "limit": 5, "query": "ann lee"}),
+        )
         .await;
     assert_eq!(out.result.unwrap().body, json!([]));
     let seen = fake.last_request();
     assert_eq!(seen.method, "GET");
     assert_eq!(seen.path, "/v1/users");
     let pairs = seen.query_pairs();
-    let user_ids: Vec<&str> = pairs.iter().filter(|(k, _)| k == "user_id").map(|(_, v)| v.as_str()).collect();
-    assert_eq!(user_ids, ["user_a", "user_b"], "array query parameters are repeated keys: {}", seen.query);
+    let user_ids: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "user_id")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        user_ids,
+        ["user_a", "user_b"],
+        "array query parameters are repeated keys: {}",
+        seen.query
+    );
     assert!(pairs.contains(&("limit".into(), "5".into())));
     assert!(pairs.contains(&("query".into(), "ann lee".into())));
-    assert_eq!(seen.header("authorization").unwrap(), format!("Bearer {GOOD_KEY}"));
-    assert_eq!(seen.header("clerk-api-version").as_deref(), Some("2026-05-12"));
-    assert_eq!(seen.header("api-version"), None, "progenitor's header must be renamed");
-    assert_eq!(seen.header("user-agent").unwrap(), format!("clerk-mcp/{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        seen.header("authorization").unwrap(),
+        format!("Bearer {GOOD_KEY}")
+    );
+    assert_eq!(
+        seen.header("clerk-api-version").as_deref(),
+        Some("2026-05-12")
+    );
+    assert_eq!(
+        seen.header("api-version"),
+        None,
+        "progenitor's header must be renamed"
+    );
+    assert_eq!(
+        seen.header("user-agent").unwrap(),
+        format!("clerk-mcp/{}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[tokio::test]
@@ -50,15 +79,29 @@ async fn success_body_with_unknown_fields_is_returned_unchanged() {
         "public_metadata": {"n": 1.5e300, "s": "ü"}
     });
     fake.push_fault(Fault::new(200, body.to_string()).header("content-type", "application/json"));
-    let out = api(&fake, 1).call(&key(), "GetUser", json!({"user_id": "user_2abc"})).await;
+    let out = api(&fake, 1)
+        .call(&key(), "GetUser", json!({"user_id": "user_2abc"}))
+        .await;
     let resp = out.result.unwrap();
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body, body);
 }
 
-fn clerk_err(out: Result<clerk_mcp::clerk::ApiResponse, ApiError>) -> (u16, Vec<clerk_mcp::clerk::error::ClerkErrorItem>, Option<String>, Option<u64>) {
+fn clerk_err(
+    out: Result<clerk_mcp::clerk::ApiResponse, ApiError>,
+) -> (
+    u16,
+    Vec<clerk_mcp::clerk::error::ClerkErrorItem>,
+    Option<String>,
+    Option<u64>,
+) {
     match out {
-        Err(ApiError::Clerk { status, errors, clerk_trace_id, retry_after }) => (status, errors, clerk_trace_id, retry_after),
+        Err(ApiError::Clerk {
+            status,
+            errors,
+            clerk_trace_id,
+            retry_after,
+        }) => (status, errors, clerk_trace_id, retry_after),
         other => panic!("expected a Clerk error, got {other:?}"),
     }
 }
@@ -68,14 +111,22 @@ async fn error_statuses_parse_into_clerk_errors() {
     let fake = FakeClerk::start().await;
     let api = api(&fake, 1);
     // 404 from the fake's own routing.
-    let (status, errors, trace, _) = clerk_err(api.call(&key(), "GetUser", json!({"user_id": "user_missing"})).await.result);
+    let (status, errors, trace, _) = clerk_err(
+        api.call(&key(), "GetUser", json!({"user_id": "user_missing"}))
+            .await
+            .result,
+    );
     assert_eq!(status, 404);
     assert_eq!(errors[0].code, "resource_not_found");
     assert_eq!(errors[0].long_message, "Resource not found");
     assert!(trace.unwrap().starts_with("trace_"));
 
     // 422 with meta.
-    let (status, errors, _, _) = clerk_err(api.call(&key(), "CreateOrganization", json!({"body": {"name": ""}})).await.result);
+    let (status, errors, _, _) = clerk_err(
+        api.call(&key(), "CreateOrganization", json!({"body": {"name": ""}}))
+            .await
+            .result,
+    );
     assert_eq!(status, 422);
     assert_eq!(errors[0].code, "form_param_missing");
     assert_eq!(errors[0].meta.get("param_name"), Some(&json!("name")));
@@ -85,24 +136,60 @@ async fn error_statuses_parse_into_clerk_errors() {
         Fault::new(429, r#"{"errors":[{"message":"Too many requests","long_message":"Too many requests, retry later","code":"too_many_requests"}],"clerk_trace_id":"t429"}"#)
             .header("retry-after", "7"),
     );
-    let (status, errors, trace, retry_after) = clerk_err(api.call(&key(), "GetUser", json!({"user_id": "u"})).await.result);
-    assert_eq!((status, errors[0].code.as_str(), trace.as_deref(), retry_after), (429, "too_many_requests", Some("t429"), Some(7)));
-    let as_json = ApiError::Clerk { status, errors, clerk_trace_id: trace, retry_after }.to_json();
-    for k in ["status", "code", "message", "long_message", "clerk_trace_id", "retry_after"] {
+    let (status, errors, trace, retry_after) = clerk_err(
+        api.call(&key(), "GetUser", json!({"user_id": "u"}))
+            .await
+            .result,
+    );
+    assert_eq!(
+        (
+            status,
+            errors[0].code.as_str(),
+            trace.as_deref(),
+            retry_after
+        ),
+        (429, "too_many_requests", Some("t429"), Some(7))
+    );
+    let as_json = ApiError::Clerk {
+        status,
+        errors,
+        clerk_trace_id: trace,
+        retry_after,
+    }
+    .to_json();
+    for k in [
+        "status",
+        "code",
+        "message",
+        "long_message",
+        "clerk_trace_id",
+        "retry_after",
+    ] {
         assert!(as_json.get(k).is_some(), "{k} missing from {as_json}");
     }
 
     // 401 for a key the fake refuses.
     let other = SecretKey::parse("sk_test_notaccepted").unwrap();
-    let (status, errors, _, _) = clerk_err(api.call(&other, "GetUsersCount", json!({})).await.result);
-    assert_eq!((status, errors[0].code.as_str()), (401, "clerk_key_invalid"));
+    let (status, errors, _, _) =
+        clerk_err(api.call(&other, "GetUsersCount", json!({})).await.result);
+    assert_eq!(
+        (status, errors[0].code.as_str()),
+        (401, "clerk_key_invalid")
+    );
 }
 
 #[tokio::test]
 async fn html_502_is_a_clear_error_with_its_status() {
     let fake = FakeClerk::start().await;
-    fake.push_fault(Fault::new(502, "<html><body><h1>502 Bad Gateway</h1></body></html>").header("content-type", "text/html"));
-    let err = api(&fake, 1).call(&key(), "GetUser", json!({"user_id": "user_x"})).await.result.unwrap_err();
+    fake.push_fault(
+        Fault::new(502, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+            .header("content-type", "text/html"),
+    );
+    let err = api(&fake, 1)
+        .call(&key(), "GetUser", json!({"user_id": "user_x"}))
+        .await
+        .result
+        .unwrap_err();
     assert_eq!(err.status(), Some(502));
     let msg = err.to_string();
     assert!(msg.contains("502") && msg.contains("Bad Gateway"), "{msg}");
@@ -112,18 +199,40 @@ async fn html_502_is_a_clear_error_with_its_status() {
 async fn misspelled_fields_are_refused_before_sending() {
     let fake = FakeClerk::start().await;
     let api = api(&fake, 1);
-    let err = api.call(&key(), "UpdateUser", json!({"user_id": "user_1", "body": {"frist_name": "Ann"}})).await.result.unwrap_err();
+    let err = api
+        .call(
+            &key(),
+            "UpdateUser",
+            json!({"user_id": "user_1", "body": {"frist_name": "Ann"}}),
+        )
+        .await
+        .result
+        .unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, ApiError::InvalidArguments { .. }));
-    assert!(msg.contains("body") && msg.contains("frist_name") && msg.contains("first_name"), "{msg}");
+    assert!(
+        msg.contains("body") && msg.contains("frist_name") && msg.contains("first_name"),
+        "{msg}"
+    );
 
-    let err = api.call(&key(), "GetUser", json!({"userid": "user_1"})).await.result.unwrap_err();
+    let err = api
+        .call(&key(), "GetUser", json!({"userid": "user_1"}))
+        .await
+        .result
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("userid") && msg.contains("user_id"), "{msg}");
 
-    let err = api.call(&key(), "GetUserList", json!({"limit": "ten"})).await.result.unwrap_err();
+    let err = api
+        .call(&key(), "GetUserList", json!({"limit": "ten"}))
+        .await
+        .result
+        .unwrap_err();
     assert!(err.to_string().contains("limit"), "{err}");
-    assert!(fake.requests().is_empty(), "nothing may be sent for invalid arguments");
+    assert!(
+        fake.requests().is_empty(),
+        "nothing may be sent for invalid arguments"
+    );
 }
 
 #[tokio::test]
@@ -147,8 +256,15 @@ async fn path_parameters_cannot_reach_another_endpoint() {
     }
     fake.clear_requests();
     for id in ["", ".", "..", "a\\..\\b"] {
-        let err = api.call(&key(), "GetUser", json!({"user_id": id})).await.result.unwrap_err();
-        assert!(matches!(err, ApiError::InvalidArguments { .. }), "{id:?}: {err:?}");
+        let err = api
+            .call(&key(), "GetUser", json!({"user_id": id}))
+            .await
+            .result
+            .unwrap_err();
+        assert!(
+            matches!(err, ApiError::InvalidArguments { .. }),
+            "{id:?}: {err:?}"
+        );
         assert!(err.to_string().contains("user_id"), "{err}");
     }
     assert!(fake.requests().is_empty());
@@ -159,28 +275,62 @@ async fn unreachable_upstream_is_a_clear_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let cfg = ClientConfig { base_url: format!("http://{addr}/v1"), retry: RetryPolicy { max_attempts: 1, ..Default::default() }, ..Default::default() };
-    let err = ClerkApi::new(&cfg).unwrap().call(&key(), "GetUser", json!({"user_id": "u"})).await.result.unwrap_err();
-    assert!(matches!(err, ApiError::Unreachable { timeout: false, .. }), "{err:?}");
+    let cfg = ClientConfig {
+        base_url: format!("http://{addr}/v1"),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let err = ClerkApi::new(&cfg)
+        .unwrap()
+        .call(&key(), "GetUser", json!({"user_id": "u"}))
+        .await
+        .result
+        .unwrap_err();
+    assert!(
+        matches!(err, ApiError::Unreachable { timeout: false, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("connection"), "{err}");
 }
 
 #[test]
 fn catalog_covers_every_operation_but_the_excluded_ones() {
     let pin = codegen::pin::Pin::parse(include_str!("../openapi/PIN")).unwrap();
-    let text = std::fs::read_to_string(format!("{}/openapi/{}", env!("CARGO_MANIFEST_DIR"), pin.file)).unwrap();
+    let text = std::fs::read_to_string(format!(
+        "{}/openapi/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        pin.file
+    ))
+    .unwrap();
     let raw = codegen::parse_spec(&text).unwrap();
     let mut all = Vec::new();
     codegen::for_each_op(&raw, |_, _, op| all.push(codegen::op_id(op).to_string()));
     assert_eq!(all.len(), 249);
-    let excluded: Vec<&str> = codegen::patches::excluded_operations().iter().map(|(o, _)| *o).collect();
-    let ids: Vec<&str> = catalog::all().iter().map(|o| o.operation_id.as_str()).collect();
+    let excluded: Vec<&str> = codegen::patches::excluded_operations()
+        .iter()
+        .map(|(o, _)| *o)
+        .collect();
+    let ids: Vec<&str> = catalog::all()
+        .iter()
+        .map(|o| o.operation_id.as_str())
+        .collect();
     assert_eq!(ids.len(), 246);
     for id in &all {
-        assert_eq!(ids.contains(&id.as_str()), !excluded.contains(&id.as_str()), "{id}");
+        assert_eq!(
+            ids.contains(&id.as_str()),
+            !excluded.contains(&id.as_str()),
+            "{id}"
+        );
     }
     for op in catalog::all() {
-        assert!(clerk_mcp::clerk::dispatch::entry(&op.operation_id).is_some(), "{} has no entry point", op.operation_id);
+        assert!(
+            clerk_mcp::clerk::dispatch::entry(&op.operation_id).is_some(),
+            "{} has no entry point",
+            op.operation_id
+        );
     }
 }
 
@@ -190,15 +340,30 @@ fn every_catalog_schema_is_client_safe() {
     for op in catalog::all() {
         let v = codegen::schema::client_safety_violations(&op.input_schema);
         assert!(v.is_empty(), "{}: {v:?}", op.operation_id);
-        assert_eq!(op.input_schema["additionalProperties"], json!(false), "{}", op.operation_id);
+        assert_eq!(
+            op.input_schema["additionalProperties"],
+            json!(false),
+            "{}",
+            op.operation_id
+        );
         checked += 1;
     }
     assert_eq!(checked, 246);
     // The rules themselves catch what they should.
     let bad = json!({"type": "object", "properties": {"a b": {"type": "array"}, "n": {"type": "integer", "format": "int64", "nullable": true, "$ref": "#/x"}}, "anyOf": []});
     let v = codegen::schema::client_safety_violations(&bad);
-    for needle in ["property name `a b`", "array without `items`", "format `int64`", "`nullable`", "`$ref`", "top-level `anyOf`"] {
-        assert!(v.iter().any(|x| x.contains(needle)), "{needle} not reported in {v:?}");
+    for needle in [
+        "property name `a b`",
+        "array without `items`",
+        "format `int64`",
+        "`nullable`",
+        "`$ref`",
+        "top-level `anyOf`",
+    ] {
+        assert!(
+            v.iter().any(|x| x.contains(needle)),
+            "{needle} not reported in {v:?}"
+        );
     }
 }
 
@@ -206,19 +371,40 @@ fn every_catalog_schema_is_client_safe() {
 fn schemas_keep_what_the_spec_says() {
     let op = catalog::get("GetUserList").unwrap();
     let limit = &op.input_schema["properties"]["limit"];
-    assert_eq!((limit["minimum"].clone(), limit["maximum"].clone(), limit["default"].clone()), (json!(1), json!(500), json!(10)));
-    assert_eq!(op.input_schema["properties"]["email_address"]["items"]["type"], json!("string"));
+    assert_eq!(
+        (
+            limit["minimum"].clone(),
+            limit["maximum"].clone(),
+            limit["default"].clone()
+        ),
+        (json!(1), json!(500), json!(10))
+    );
+    assert_eq!(
+        op.input_schema["properties"]["email_address"]["items"]["type"],
+        json!("string")
+    );
     let create = catalog::get("CreateUser").unwrap();
     let body = &create.input_schema["properties"]["body"];
     assert!(body["properties"]["first_name"]["description"].is_string());
-    assert!(create.input_schema["properties"]["body"]["properties"]["public_metadata"]["type"] == json!("object"));
+    assert!(
+        create.input_schema["properties"]["body"]["properties"]["public_metadata"]["type"]
+            == json!("object")
+    );
     let org = catalog::get("UpdateOrganizationMembership").unwrap();
-    assert_eq!(org.input_schema["required"], json!(["organization_id", "user_id", "body"]));
+    assert_eq!(
+        org.input_schema["required"],
+        json!(["organization_id", "user_id", "body"])
+    );
 }
 
 fn spec_text() -> String {
     let pin = codegen::pin::Pin::parse(include_str!("../openapi/PIN")).unwrap();
-    std::fs::read_to_string(format!("{}/openapi/{}", env!("CARGO_MANIFEST_DIR"), pin.file)).unwrap()
+    std::fs::read_to_string(format!(
+        "{}/openapi/{}",
+        env!("CARGO_MANIFEST_DIR"),
+        pin.file
+    ))
+    .unwrap()
 }
 
 #[test]
@@ -227,7 +413,10 @@ fn spec_diff_reports_synthetic_changes() {
     let mut new = old.clone();
     new["info"]["version"] = json!("2099-01-01");
     // Remove an operation.
-    new["paths"]["/users/{user_id}/ban"].as_object_mut().unwrap().remove("post");
+    new["paths"]["/users/{user_id}/ban"]
+        .as_object_mut()
+        .unwrap()
+        .remove("post");
     // Add a required query parameter.
     new["paths"]["/users"]["get"]["parameters"]
         .as_array_mut()
@@ -236,17 +425,42 @@ fn spec_diff_reports_synthetic_changes() {
     // Change a body field's type (inline body of CreateOrganization).
     let body = new.pointer_mut("/paths/~1organizations/post/requestBody/content/application~1json/schema/properties/max_allowed_memberships").unwrap();
     *body = json!({"type": "string"});
-    let report = codegen::diff::diff(&old, &new, &[("clerk_ban_user", "BanUser"), ("clerk_list_users", "GetUserList"), ("clerk_get_user", "GetUser")]);
+    let report = codegen::diff::diff(
+        &old,
+        &new,
+        &[
+            ("clerk_ban_user", "BanUser"),
+            ("clerk_list_users", "GetUserList"),
+            ("clerk_get_user", "GetUser"),
+        ],
+    );
     assert_eq!(report.removed, ["BanUser"]);
     assert!(report.added.is_empty());
     let users = &report.changed["GetUserList"];
-    assert!(users.iter().any(|c| c.contains("`tenant` added") && c.contains("required")), "{users:?}");
+    assert!(
+        users
+            .iter()
+            .any(|c| c.contains("`tenant` added") && c.contains("required")),
+        "{users:?}"
+    );
     let org = &report.changed["CreateOrganization"];
-    assert!(org.iter().any(|c| c.contains("max_allowed_memberships") && c.contains("integer") && c.contains("string")), "{org:?}");
-    let tools: Vec<&str> = report.affected_tools.iter().map(|(t, _, _)| t.as_str()).collect();
+    assert!(
+        org.iter().any(|c| c.contains("max_allowed_memberships")
+            && c.contains("integer")
+            && c.contains("string")),
+        "{org:?}"
+    );
+    let tools: Vec<&str> = report
+        .affected_tools
+        .iter()
+        .map(|(t, _, _)| t.as_str())
+        .collect();
     assert_eq!(tools, ["clerk_ban_user", "clerk_list_users"]);
     let text = report.render();
-    assert!(text.contains("2026-05-12 → 2099-01-01") && text.contains("Operations removed (1)"), "{text}");
+    assert!(
+        text.contains("2026-05-12 → 2099-01-01") && text.contains("Operations removed (1)"),
+        "{text}"
+    );
 
     let same = codegen::diff::diff(&old, &old, &[]);
     assert!(same.is_empty());
@@ -255,9 +469,15 @@ fn spec_diff_reports_synthetic_changes() {
 #[test]
 fn patches_fail_loudly_when_the_spec_drifts() {
     let mut doc = codegen::parse_spec(&spec_text()).unwrap();
-    doc["paths"]["/users/{user_id}/profile_image"].as_object_mut().unwrap().remove("post");
+    doc["paths"]["/users/{user_id}/profile_image"]
+        .as_object_mut()
+        .unwrap()
+        .remove("post");
     let err = codegen::patches::apply_all(&mut doc).unwrap_err();
-    assert!(err.contains("drop-multipart") && err.contains("SetUserProfileImage"), "{err}");
+    assert!(
+        err.contains("drop-multipart") && err.contains("SetUserProfileImage"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -265,8 +485,10 @@ fn pin_mismatch_says_how_to_fix_it() {
     let pin = codegen::pin::Pin::parse(include_str!("../openapi/PIN")).unwrap();
     assert!(pin.verify(spec_text().as_bytes()).is_ok());
     let err = pin.verify(b"tampered").unwrap_err();
-    assert!(err.contains("update-spec") && err.contains(&pin.sha256), "{err}");
+    assert!(
+        err.contains("update-spec") && err.contains(&pin.sha256),
+        "{err}"
+    );
     assert_eq!(codegen::pin::Pin::parse(&pin.render()).unwrap(), pin);
     let _ = Value::Null;
 }
-

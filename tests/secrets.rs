@@ -55,14 +55,22 @@ async fn spawn(envs: &[(&str, &str)], flags: &[&str]) -> Spawned {
             l.push('\n');
         }
     });
-    Spawned { child, url: format!("http://{addr}/mcp"), base: format!("http://{addr}"), log }
+    Spawned {
+        child,
+        url: format!("http://{addr}/mcp"),
+        base: format!("http://{addr}"),
+        log,
+    }
 }
 
 async fn stop(mut s: Spawned) -> (Option<i32>, String) {
     let pid = s.child.id().unwrap() as i32;
     // SIGTERM: the server must drain and exit 0.
     unsafe_kill(pid);
-    let status = tokio::time::timeout(std::time::Duration::from_secs(20), s.child.wait()).await.expect("exits after SIGTERM").unwrap();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), s.child.wait())
+        .await
+        .expect("exits after SIGTERM")
+        .unwrap();
     let mut out = String::new();
     if let Some(mut o) = s.child.stdout.take() {
         o.read_to_string(&mut out).await.unwrap();
@@ -73,12 +81,20 @@ async fn stop(mut s: Spawned) -> (Option<i32>, String) {
 }
 
 fn unsafe_kill(pid: i32) {
-    std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
 }
 
 fn assert_clean(what: &str, text: &str) {
     for secret in [KEY, &KEY["sk_test_".len()..], TOKEN] {
-        assert!(!text.contains(secret), "{what} contains a secret ({} bytes inspected)", text.len());
+        assert!(
+            !text.contains(secret),
+            "{what} contains a secret ({} bytes inspected)",
+            text.len()
+        );
     }
 }
 
@@ -89,12 +105,27 @@ async fn session(c: &mut Client, fake: &FakeClerk, transcript: &mut String) {
         ("clerk_get_user", json!({"user_id": "user_missing"})),
         ("clerk_list_users", json!({"query": "ann"})),
         ("clerk_create_organization", json!({"body": {"name": ""}})),
-        ("clerk_update_user", json!({"user_id": uid, "body": {"frist_name": "x"}})),
-        ("clerk_update_user_metadata", json!({"user_id": uid, "body": {"private_metadata": {"plan": "gold"}}})),
-        ("clerk_api_call", json!({"operation_id": "GetUser", "arguments": {"user_id": uid}})),
+        (
+            "clerk_update_user",
+            json!({"user_id": uid, "body": {"frist_name": "x"}}),
+        ),
+        (
+            "clerk_update_user_metadata",
+            json!({"user_id": uid, "body": {"private_metadata": {"plan": "gold"}}}),
+        ),
+        (
+            "clerk_api_call",
+            json!({"operation_id": "GetUser", "arguments": {"user_id": uid}}),
+        ),
         ("clerk_api_search", json!({"query": "jwt template"})),
     ] {
-        let r = c.raw("tools/call", json!({"name": tool, "arguments": args}), Some(tool)).await;
+        let r = c
+            .raw(
+                "tools/call",
+                json!({"name": tool, "arguments": args}),
+                Some(tool),
+            )
+            .await;
         transcript.push_str(&format!("{:?}\n{}\n", r.headers, r.text));
     }
     let r = c.raw("tools/list", json!({}), None).await;
@@ -107,47 +138,86 @@ async fn hosted_session_at_trace_level_leaks_nothing() {
     let fake = FakeClerk::with_keys(&[KEY]).await;
     for format in ["text", "json"] {
         let srv = spawn(
-            &[("CLERK_SECRET_KEY", KEY), ("MCP_AUTH_TOKEN", TOKEN), ("RUST_LOG", "trace"), ("CLERK_API_URL", &fake.url)],
+            &[
+                ("CLERK_SECRET_KEY", KEY),
+                ("MCP_AUTH_TOKEN", TOKEN),
+                ("RUST_LOG", "trace"),
+                ("CLERK_API_URL", &fake.url),
+            ],
             &["--log-format", format],
         )
         .await;
         let mut transcript = String::new();
-        let mut c = Client::new(&srv.url, Era::Modern).header("Authorization", &format!("Bearer {TOKEN}"));
+        let mut c =
+            Client::new(&srv.url, Era::Modern).header("Authorization", &format!("Bearer {TOKEN}"));
         session(&mut c, &fake, &mut transcript).await;
-        let mut legacy = Client::new(&srv.url, Era::Legacy).header("Authorization", &format!("Bearer {TOKEN}"));
+        let mut legacy =
+            Client::new(&srv.url, Era::Legacy).header("Authorization", &format!("Bearer {TOKEN}"));
         legacy.initialize().await;
         session(&mut legacy, &fake, &mut transcript).await;
         // A wrong token and a request-borne key: refused, and neither echoed.
-        let mut wrong = Client::new(&srv.url, Era::Modern).header("Authorization", &format!("Bearer {TOKEN}x"));
+        let mut wrong =
+            Client::new(&srv.url, Era::Modern).header("Authorization", &format!("Bearer {TOKEN}x"));
         transcript.push_str(&wrong.raw("tools/list", json!({}), None).await.text);
-        let mut extra = Client::new(&srv.url, Era::Modern).header("Authorization", &format!("Bearer {TOKEN}")).header("X-Clerk-Secret-Key", KEY);
+        let mut extra = Client::new(&srv.url, Era::Modern)
+            .header("Authorization", &format!("Bearer {TOKEN}"))
+            .header("X-Clerk-Secret-Key", KEY);
         transcript.push_str(&extra.raw("tools/list", json!({}), None).await.text);
-        transcript.push_str(&reqwest::get(format!("{}/api/health", srv.base)).await.unwrap().text().await.unwrap());
+        transcript.push_str(
+            &reqwest::get(format!("{}/api/health", srv.base))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+        );
         let (code, log) = stop(srv).await;
         assert_eq!(code, Some(0), "graceful shutdown exits 0");
-        assert!(log.lines().count() > 50, "trace logging produced too little to be meaningful: {}", log.lines().count());
-        assert!(log.contains("tool call"), "the per-call log line is missing");
-        assert!(transcript.contains("resource_not_found") && transcript.contains("form_param_missing"));
+        assert!(
+            log.lines().count() > 50,
+            "trace logging produced too little to be meaningful: {}",
+            log.lines().count()
+        );
+        assert!(
+            log.contains("tool call"),
+            "the per-call log line is missing"
+        );
+        assert!(
+            transcript.contains("resource_not_found") && transcript.contains("form_param_missing")
+        );
         assert_clean("the log", &log);
         assert_clean("a response", &transcript);
         assert!(!log.contains("gold"), "metadata values must not be logged");
     }
     // The key really was used: Clerk saw it.
-    assert!(fake.requests().iter().any(|r| r.header("authorization").as_deref() == Some(&format!("Bearer {KEY}"))));
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.header("authorization").as_deref() == Some(&format!("Bearer {KEY}")))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_session_at_trace_level_leaks_nothing() {
     clerk_mcp::clerk::install_crypto_provider();
     let fake = FakeClerk::with_keys(&[KEY]).await;
-    let srv = spawn(&[("RUST_LOG", "trace"), ("CLERK_API_URL", &fake.url)], &["--legacy-sessions"]).await;
+    let srv = spawn(
+        &[("RUST_LOG", "trace"), ("CLERK_API_URL", &fake.url)],
+        &["--legacy-sessions"],
+    )
+    .await;
     let mut transcript = String::new();
     let mut c = Client::new(&srv.url, Era::Modern).header("X-Clerk-Secret-Key", KEY);
     session(&mut c, &fake, &mut transcript).await;
     let mut legacy = Client::new(&srv.url, Era::Legacy).header("X-Clerk-Secret-Key", KEY);
     legacy.initialize().await;
     session(&mut legacy, &fake, &mut transcript).await;
-    let probe = reqwest::Client::new().get(format!("{}/api/health", srv.base)).header("x-clerk-secret-key", KEY).send().await.unwrap();
+    let probe = reqwest::Client::new()
+        .get(format!("{}/api/health", srv.base))
+        .header("x-clerk-secret-key", KEY)
+        .send()
+        .await
+        .unwrap();
     let health: Value = probe.json().await.unwrap();
     assert_eq!(health["clerkConnected"], json!(true));
     transcript.push_str(&health.to_string());

@@ -2,6 +2,13 @@
 //!
 //! Quarantined: nothing here is written by hand. Behaviour that applies to every call (authentication,
 //! the API version header, retries, limits) lives in `hooks.rs` through progenitor's `ClientHooks`.
-#![allow(missing_docs, clippy::all, clippy::pedantic, unused_imports, dead_code, rustdoc::all)]
+#![allow(
+    missing_docs,
+    clippy::all,
+    clippy::pedantic,
+    unused_imports,
+    dead_code,
+    rustdoc::all
+)]
 
 include!(concat!(env!("OUT_DIR"), "/clerk_api.rs"));

@@ -5,8 +5,8 @@
 
 use super::api::{Client, ResponseValue, types};
 use super::error::{ApiError, snippet};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -32,25 +32,41 @@ pub struct Entry {
 
 /// Finds an operation's entry (the table is sorted by operationId).
 pub fn entry(operation_id: &str) -> Option<&'static Entry> {
-    OPERATIONS.binary_search_by(|e| e.operation_id.cmp(operation_id)).ok().map(|i| &OPERATIONS[i])
+    OPERATIONS
+        .binary_search_by(|e| e.operation_id.cmp(operation_id))
+        .ok()
+        .map(|i| &OPERATIONS[i])
 }
 
 /// Deserializes tool arguments into an operation's typed parameters, with the path of a bad field.
 ///
 /// `default_body` is the JSON text (`{}` / `[]`) used when an optional body is left out, or empty.
-fn parse_args<T: DeserializeOwned>(args: serde_json::Value, default_body: &str) -> Result<T, ApiError> {
-    let mut args = if args.is_null() { serde_json::Value::Object(Default::default()) } else { args };
-    if !default_body.is_empty() {
-        if let Some(obj) = args.as_object_mut() {
-            if !obj.contains_key("body") {
-                obj.insert("body".into(), serde_json::from_str(default_body).unwrap_or_default());
-            }
-        }
+fn parse_args<T: DeserializeOwned>(
+    args: serde_json::Value,
+    default_body: &str,
+) -> Result<T, ApiError> {
+    let mut args = if args.is_null() {
+        serde_json::Value::Object(Default::default())
+    } else {
+        args
+    };
+    if !default_body.is_empty()
+        && let Some(obj) = args.as_object_mut()
+        && !obj.contains_key("body")
+    {
+        obj.insert(
+            "body".into(),
+            serde_json::from_str(default_body).unwrap_or_default(),
+        );
     }
     serde_path_to_error::deserialize(args).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
-        let message = if path == "." || path.is_empty() { inner } else { format!("`{path}`: {inner}") };
+        let message = if path == "." || path.is_empty() {
+            inner
+        } else {
+            format!("`{path}`: {inner}")
+        };
         ApiError::InvalidArguments { message }
     })
 }
@@ -65,16 +81,21 @@ fn finish<T: Serialize>(
     match result {
         Ok(rv) => {
             let status = rv.status().as_u16();
-            let body = serde_json::to_value(rv.into_inner()).map_err(|e| ApiError::BadResponse {
-                status: Some(status),
-                message: format!("could not re-encode the body: {e}"),
-            })?;
+            let body =
+                serde_json::to_value(rv.into_inner()).map_err(|e| ApiError::BadResponse {
+                    status: Some(status),
+                    message: format!("could not re-encode the body: {e}"),
+                })?;
             Ok(ApiResponse { status, body })
         }
         Err(E::ErrorResponse(rv)) => {
             let status = rv.status().as_u16();
             let retry_after = super::hooks::retry_after_secs(rv.headers());
-            Err(ApiError::from_clerk_errors(status, rv.into_inner(), retry_after))
+            Err(ApiError::from_clerk_errors(
+                status,
+                rv.into_inner(),
+                retry_after,
+            ))
         }
         Err(E::InvalidResponsePayload(bytes, err)) => {
             let status = observed.status.unwrap_or(0);
@@ -92,11 +113,14 @@ fn finish<T: Serialize>(
             status: Some(resp.status().as_u16()),
             message: "a status the Clerk API does not document for this operation".into(),
         }),
-        Err(E::CommunicationError(e)) | Err(E::ResponseBodyError(e)) | Err(E::InvalidUpgrade(e)) => {
-            Err(super::hooks::unreachable(&e))
-        }
+        Err(E::CommunicationError(e))
+        | Err(E::ResponseBodyError(e))
+        | Err(E::InvalidUpgrade(e)) => Err(super::hooks::unreachable(&e)),
         Err(E::InvalidRequest(m)) => Err(ApiError::InvalidArguments { message: m }),
-        Err(E::Custom(m)) => Err(ApiError::Unreachable { message: m, timeout: false }),
+        Err(E::Custom(m)) => Err(ApiError::Unreachable {
+            message: m,
+            timeout: false,
+        }),
     }
 }
 

@@ -71,7 +71,13 @@ fn summary(errors: &[ClerkErrorItem]) -> String {
     }
     errors
         .iter()
-        .map(|e| if e.long_message.is_empty() || e.long_message == e.message { format!("{} ({})", e.message, e.code) } else { format!("{} ({}): {}", e.message, e.code, e.long_message) })
+        .map(|e| {
+            if e.long_message.is_empty() || e.long_message == e.message {
+                format!("{} ({})", e.message, e.code)
+            } else {
+                format!("{} ({}): {}", e.message, e.code, e.long_message)
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -109,7 +115,12 @@ impl ApiError {
     pub fn to_json(&self) -> Value {
         let mut v = json!({"error": self.kind(), "message": self.to_string()});
         match self {
-            ApiError::Clerk { status, errors, clerk_trace_id, retry_after } => {
+            ApiError::Clerk {
+                status,
+                errors,
+                clerk_trace_id,
+                retry_after,
+            } => {
                 v["status"] = json!(status);
                 v["errors"] = json!(errors);
                 if let Some(first) = errors.first() {
@@ -126,7 +137,9 @@ impl ApiError {
                     v["retry_after"] = json!(r);
                 }
             }
-            ApiError::BadResponse { status: Some(s), .. } => v["status"] = json!(s),
+            ApiError::BadResponse {
+                status: Some(s), ..
+            } => v["status"] = json!(s),
             ApiError::Unreachable { timeout, .. } => v["timeout"] = json!(timeout),
             _ => {}
         }
@@ -134,13 +147,22 @@ impl ApiError {
     }
 
     /// Builds a Clerk error from the typed error body.
-    pub fn from_clerk_errors(status: u16, body: crate::clerk::api::types::ClerkErrors, retry_after: Option<u64>) -> ApiError {
+    pub fn from_clerk_errors(
+        status: u16,
+        body: crate::clerk::api::types::ClerkErrors,
+        retry_after: Option<u64>,
+    ) -> ApiError {
         ApiError::Clerk {
             status,
             errors: body
                 .errors
                 .into_iter()
-                .map(|e| ClerkErrorItem { code: e.code, message: e.message, long_message: e.long_message, meta: e.meta })
+                .map(|e| ClerkErrorItem {
+                    code: e.code,
+                    message: e.message,
+                    long_message: e.long_message,
+                    meta: e.meta,
+                })
                 .collect(),
             clerk_trace_id: body.clerk_trace_id,
             retry_after,
@@ -150,7 +172,11 @@ impl ApiError {
     /// Builds a Clerk error from a body that may or may not follow the documented shape.
     pub fn from_body(status: u16, body: &[u8], retry_after: Option<u64>) -> ApiError {
         let parsed: Option<Value> = serde_json::from_slice(body).ok();
-        let Some(errors) = parsed.as_ref().and_then(|v| v.get("errors")).and_then(Value::as_array) else {
+        let Some(errors) = parsed
+            .as_ref()
+            .and_then(|v| v.get("errors"))
+            .and_then(Value::as_array)
+        else {
             return ApiError::BadResponse {
                 status: Some(status),
                 message: format!("the body is not a Clerk error object: {}", snippet(body)),
@@ -165,10 +191,18 @@ impl ApiError {
                     code: text(e, "code"),
                     message: text(e, "message"),
                     long_message: text(e, "long_message"),
-                    meta: e.get("meta").and_then(Value::as_object).cloned().unwrap_or_default(),
+                    meta: e
+                        .get("meta")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default(),
                 })
                 .collect(),
-            clerk_trace_id: parsed.as_ref().and_then(|v| v.get("clerk_trace_id")).and_then(Value::as_str).map(String::from),
+            clerk_trace_id: parsed
+                .as_ref()
+                .and_then(|v| v.get("clerk_trace_id"))
+                .and_then(Value::as_str)
+                .map(String::from),
             retry_after,
         }
     }
@@ -177,6 +211,16 @@ impl ApiError {
 /// The first 200 characters of a body, lossily decoded, on one line.
 pub fn snippet(body: &[u8]) -> String {
     let s = String::from_utf8_lossy(body);
-    let one_line: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect();
-    if s.chars().count() > 200 { format!("{one_line}…") } else if one_line.trim().is_empty() { "(empty body)".into() } else { one_line }
+    let one_line: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(200)
+        .collect();
+    if s.chars().count() > 200 {
+        format!("{one_line}…")
+    } else if one_line.trim().is_empty() {
+        "(empty body)".into()
+    } else {
+        one_line
+    }
 }

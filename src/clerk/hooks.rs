@@ -2,9 +2,9 @@
 //! `ClientHooks` (never by editing generated code): the per-call `Authorization` header, the
 //! `Clerk-API-Version` header, the concurrency cap, and bounded retries.
 
+use super::CallContext;
 use super::api::Client;
 use super::error::ApiError;
-use super::CallContext;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -27,7 +27,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 3, base_delay: Duration::from_millis(200), max_delay: Duration::from_secs(10) }
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+        }
     }
 }
 
@@ -38,7 +42,11 @@ pub fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
         return Some(n);
     }
     let when = httpdate::parse_http_date(v).ok()?;
-    Some(when.duration_since(SystemTime::now()).map(|d| d.as_secs()).unwrap_or(0))
+    Some(
+        when.duration_since(SystemTime::now())
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    )
 }
 
 /// A transport error as a user-facing error: what happened, never the URL's query or a header.
@@ -58,24 +66,42 @@ pub fn unreachable(e: &reqwest::Error) -> ApiError {
         detail = s.to_string();
         source = s.source();
     }
-    let message = if detail.is_empty() { what.to_string() } else { format!("{what}: {detail}") };
-    ApiError::Unreachable { message, timeout: e.is_timeout() }
+    let message = if detail.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}: {detail}")
+    };
+    ApiError::Unreachable {
+        message,
+        timeout: e.is_timeout(),
+    }
 }
 
 /// Methods that may be repeated without changing the outcome (RFC 9110 §9.2.2).
 fn idempotent(m: &Method) -> bool {
-    matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE)
+    matches!(
+        *m,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE
+    )
 }
 
 impl RetryPolicy {
     fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16)).min(self.max_delay);
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
         // Full jitter: spread retries of many clients over the whole window.
         exp.mul_f64(fastrand::f64()).max(Duration::from_millis(1))
     }
 
     /// Whether to try again after `attempt` (0-based) ended like this, and after how long.
-    fn next_delay(&self, method: &Method, attempt: u32, outcome: &reqwest::Result<reqwest::Response>) -> Option<Duration> {
+    fn next_delay(
+        &self,
+        method: &Method,
+        attempt: u32,
+        outcome: &reqwest::Result<reqwest::Response>,
+    ) -> Option<Duration> {
         if attempt + 1 >= self.max_attempts {
             return None;
         }
@@ -87,10 +113,14 @@ impl RetryPolicy {
                     None => Some(self.backoff(attempt)),
                 }
             }
-            Ok(r) if r.status().is_server_error() && idempotent(method) => match retry_after_secs(r.headers()) {
-                Some(s) if Duration::from_secs(s) <= self.max_delay => Some(Duration::from_secs(s)),
-                _ => Some(self.backoff(attempt)),
-            },
+            Ok(r) if r.status().is_server_error() && idempotent(method) => {
+                match retry_after_secs(r.headers()) {
+                    Some(s) if Duration::from_secs(s) <= self.max_delay => {
+                        Some(Duration::from_secs(s))
+                    }
+                    _ => Some(self.backoff(attempt)),
+                }
+            }
             // Never reached Clerk: safe to repeat whatever the method.
             Err(e) if e.is_connect() => Some(self.backoff(attempt)),
             // May have reached Clerk: only repeat what is idempotent.
@@ -101,7 +131,11 @@ impl RetryPolicy {
 }
 
 impl ClientHooks<CallContext> for Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), Error<E>> {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
         let headers = request.headers_mut();
         if let Some(v) = headers.remove("api-version") {
             headers.insert(CLERK_API_VERSION, v);
@@ -113,22 +147,38 @@ impl ClientHooks<CallContext> for Client {
         Ok(())
     }
 
-    async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
         let ctx = self.inner();
         let method = request.method().clone();
         let mut request = request;
         let mut attempt = 0u32;
         loop {
             // Keep a copy only while another attempt is possible (bodies here are always in memory).
-            let spare = if attempt + 1 < ctx.retry.max_attempts { request.try_clone() } else { None };
+            let spare = if attempt + 1 < ctx.retry.max_attempts {
+                request.try_clone()
+            } else {
+                None
+            };
             let outcome = {
-                let _permit = ctx.limiter.acquire().await.expect("the limiter is never closed");
+                let _permit = ctx
+                    .limiter
+                    .acquire()
+                    .await
+                    .expect("the limiter is never closed");
                 self.client().execute(request).await
             };
             ctx.record(attempt + 1, &outcome);
             match (spare, ctx.retry.next_delay(&method, attempt, &outcome)) {
                 (Some(again), Some(delay)) => {
-                    tracing::debug!(attempt = attempt + 1, delay_ms = delay.as_millis() as u64, "retrying Clerk call");
+                    tracing::debug!(
+                        attempt = attempt + 1,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying Clerk call"
+                    );
                     tokio::time::sleep(delay).await;
                     request = again;
                     attempt += 1;

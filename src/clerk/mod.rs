@@ -54,16 +54,28 @@ impl Default for ClientConfig {
 /// the `/v1` version path; a URL with a path is used as given. Only http and https are accepted.
 pub fn normalize_api_url(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
-    let url = reqwest::Url::parse(raw)
-        .map_err(|e| format!("CLERK_API_URL `{raw}` is not a URL ({e}); expected e.g. https://api.clerk.com/v1"))?;
+    let url = reqwest::Url::parse(raw).map_err(|e| {
+        format!("CLERK_API_URL `{raw}` is not a URL ({e}); expected e.g. https://api.clerk.com/v1")
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("CLERK_API_URL must be http or https, not `{}`", url.scheme()));
+        return Err(format!(
+            "CLERK_API_URL must be http or https, not `{}`",
+            url.scheme()
+        ));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() || url.password().is_some() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err("CLERK_API_URL must not contain credentials, a query or a fragment".into());
     }
     let s = url.as_str().trim_end_matches('/').to_string();
-    Ok(if url.path() == "/" || url.path().is_empty() { format!("{s}/v1") } else { s })
+    Ok(if url.path() == "/" || url.path().is_empty() {
+        format!("{s}/v1")
+    } else {
+        s
+    })
 }
 
 /// What one call observed on the wire, for errors whose body lost the status (an HTML 502).
@@ -128,7 +140,11 @@ impl ClerkApi {
     pub fn new(cfg: &ClientConfig) -> Result<ClerkApi, String> {
         install_crypto_provider();
         let http = reqwest::Client::builder()
-            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!(
+                env!("CARGO_PKG_NAME"),
+                "/",
+                env!("CARGO_PKG_VERSION")
+            ))
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
             .pool_idle_timeout(Duration::from_secs(90))
@@ -148,15 +164,25 @@ impl ClerkApi {
     }
 
     /// Runs one operation with `key`: arguments are validated and typed before anything is sent.
-    pub async fn call(&self, key: &SecretKey, operation_id: &str, args: serde_json::Value) -> CallOutcome {
+    pub async fn call(
+        &self,
+        key: &SecretKey,
+        operation_id: &str,
+        args: serde_json::Value,
+    ) -> CallOutcome {
         let Some(entry) = dispatch::entry(operation_id) else {
             return CallOutcome {
-                result: Err(ApiError::UnknownOperation { operation_id: operation_id.to_string() }),
+                result: Err(ApiError::UnknownOperation {
+                    operation_id: operation_id.to_string(),
+                }),
                 attempts: 0,
             };
         };
         if let Err(message) = check_path_params(operation_id, &args) {
-            return CallOutcome { result: Err(ApiError::InvalidArguments { message }), attempts: 0 };
+            return CallOutcome {
+                result: Err(ApiError::InvalidArguments { message }),
+                attempts: 0,
+            };
         }
         let ctx = CallContext {
             key: key.clone(),
@@ -166,7 +192,10 @@ impl ClerkApi {
         };
         let client = api::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
         let result = (entry.call)(&client, args).await;
-        CallOutcome { result, attempts: client.inner.observed().attempts }
+        CallOutcome {
+            result,
+            attempts: client.inner.observed().attempts,
+        }
     }
 }
 
@@ -176,8 +205,14 @@ impl ClerkApi {
 /// still turn a whole segment of `.` or `..` into a move up the path, and treats `\` as `/`; an empty
 /// value would address the collection instead of one item. None of these is ever a valid Clerk id.
 fn check_path_params(operation_id: &str, args: &serde_json::Value) -> Result<(), String> {
-    let Some(op) = catalog::get(operation_id) else { return Ok(()) };
-    for p in op.params.iter().filter(|p| p.location == catalog::Location::Path) {
+    let Some(op) = catalog::get(operation_id) else {
+        return Ok(());
+    };
+    for p in op
+        .params
+        .iter()
+        .filter(|p| p.location == catalog::Location::Path)
+    {
         if let Some(v) = args.get(&p.name).and_then(serde_json::Value::as_str) {
             let bad = if v.is_empty() {
                 Some("is empty")
@@ -189,7 +224,10 @@ fn check_path_params(operation_id: &str, args: &serde_json::Value) -> Result<(),
                 None
             };
             if let Some(why) = bad {
-                return Err(format!("`{}` {why}; it must be the id of an existing object (e.g. from a list tool)", p.name));
+                return Err(format!(
+                    "`{}` {why}; it must be the id of an existing object (e.g. from a list tool)",
+                    p.name
+                ));
             }
         }
     }

@@ -38,10 +38,15 @@ impl SecretKey {
         if raw.is_empty() {
             return Err(KeyError::Empty);
         }
-        if !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if !raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(KeyError::BadCharacters);
         }
-        let rest = raw.strip_prefix("sk_test_").or_else(|| raw.strip_prefix("sk_live_"));
+        let rest = raw
+            .strip_prefix("sk_test_")
+            .or_else(|| raw.strip_prefix("sk_live_"));
         match rest {
             Some(r) if !r.is_empty() => Ok(SecretKey(Arc::from(raw))),
             _ => Err(KeyError::WrongShape),
@@ -55,7 +60,11 @@ impl SecretKey {
 
     /// `test` or `live`: safe to log, and useful to tell instances apart.
     pub fn environment(&self) -> &'static str {
-        if self.0.starts_with("sk_live_") { "live" } else { "test" }
+        if self.0.starts_with("sk_live_") {
+            "live"
+        } else {
+            "test"
+        }
     }
 }
 
@@ -77,8 +86,14 @@ mod tests {
 
     #[test]
     fn accepts_test_and_live_keys() {
-        assert_eq!(SecretKey::parse("sk_test_abc123").unwrap().environment(), "test");
-        assert_eq!(SecretKey::parse("sk_live_ABC_9-x").unwrap().environment(), "live");
+        assert_eq!(
+            SecretKey::parse("sk_test_abc123").unwrap().environment(),
+            "test"
+        );
+        assert_eq!(
+            SecretKey::parse("sk_live_ABC_9-x").unwrap().environment(),
+            "live"
+        );
     }
 
     #[test]
@@ -94,8 +109,11 @@ mod tests {
         ] {
             let err = SecretKey::parse(raw).unwrap_err();
             assert_eq!(err, want, "{raw:?}");
-            if raw.len() > 3 {
-                assert!(!err.to_string().contains(raw), "error echoes the key: {err}");
+            if raw.len() > "sk_test_".len() {
+                assert!(
+                    !err.to_string().contains(raw),
+                    "error echoes the key: {err}"
+                );
             }
         }
     }

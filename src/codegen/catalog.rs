@@ -65,16 +65,22 @@ impl Operation {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").trim().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 /// Builds the catalog from a patched document, in document order.
 pub fn build(doc: &Value) -> Result<Vec<Operation>, String> {
     let mut ops = Vec::new();
     let mut err = None;
-    for_each_op(doc, |path, method, op| match operation(doc, path, method, op) {
-        Ok(o) => ops.push(o),
-        Err(e) => err = Some(e),
+    for_each_op(doc, |path, method, op| {
+        match operation(doc, path, method, op) {
+            Ok(o) => ops.push(o),
+            Err(e) => err = Some(e),
+        }
     });
     match err {
         Some(e) => Err(e),
@@ -90,18 +96,30 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operat
     let mut props = Map::new();
     let mut required = Vec::new();
     let mut params = Vec::new();
-    for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+    for p in op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let p = deref(doc, p);
         let name = text(p, "name");
         let location = match p.get("in").and_then(Value::as_str) {
             Some("path") => Location::Path,
             Some("query") => Location::Query,
-            other => return Err(format!("{id}: parameter `{name}` is in {other:?}; only path and query are supported")),
+            other => {
+                return Err(format!(
+                    "{id}: parameter `{name}` is in {other:?}; only path and query are supported"
+                ));
+            }
         };
         if name == "body" {
-            return Err(format!("{id}: a parameter named `body` would collide with the request body argument"));
+            return Err(format!(
+                "{id}: a parameter named `body` would collide with the request body argument"
+            ));
         }
-        let is_required = location == Location::Path || p.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let is_required = location == Location::Path
+            || p.get("required").and_then(Value::as_bool).unwrap_or(false);
         let raw = p.get("schema").cloned().unwrap_or_else(|| json!({}));
         let mut schema = client_schema(doc, &raw);
         if let Some(obj) = schema.as_object_mut() {
@@ -118,7 +136,12 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operat
             required.push(json!(name));
         }
         props.insert(name.clone(), schema);
-        params.push(Param { name, location, required: is_required, array });
+        params.push(Param {
+            name,
+            location,
+            required: is_required,
+            array,
+        });
     }
     let mut body = None;
     if let Some(rb) = op.get("requestBody") {
@@ -147,17 +170,28 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operat
         input.insert("required".into(), Value::Array(required));
     }
     input.insert("additionalProperties".into(), json!(false));
-    let tags: Vec<String> =
-        op.get("tags").and_then(Value::as_array).into_iter().flatten().filter_map(|t| t.as_str().map(String::from)).collect();
+    let tags: Vec<String> = op
+        .get("tags")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.as_str().map(String::from))
+        .collect();
     Ok(Operation {
         operation_id: id.to_string(),
         method: method.to_ascii_uppercase(),
         path: path.to_string(),
-        tag: tags.first().cloned().unwrap_or_else(|| "Miscellaneous".into()),
+        tag: tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "Miscellaneous".into()),
         tags,
         summary: text(op, "summary"),
         description: text(op, "description"),
-        deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+        deprecated: op
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         params,
         body,
         input_schema: Value::Object(input),

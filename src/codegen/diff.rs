@@ -22,13 +22,20 @@ struct Shape {
 
 /// A compact type name: `string`, `integer`, `array<string>`, `object`, `string|enum`.
 fn type_name(s: &Value) -> String {
-    let t = s.get("type").and_then(Value::as_str).unwrap_or(if s.get("oneOf").is_some() || s.get("anyOf").is_some() {
-        "union"
-    } else {
-        "any"
-    });
+    let t = s.get("type").and_then(Value::as_str).unwrap_or(
+        if s.get("oneOf").is_some() || s.get("anyOf").is_some() {
+            "union"
+        } else {
+            "any"
+        },
+    );
     match t {
-        "array" => format!("array<{}>", s.get("items").map(type_name).unwrap_or_else(|| "any".into())),
+        "array" => format!(
+            "array<{}>",
+            s.get("items")
+                .map(type_name)
+                .unwrap_or_else(|| "any".into())
+        ),
         _ if s.get("enum").is_some() => format!("{t}|enum"),
         _ => t.to_string(),
     }
@@ -38,21 +45,43 @@ fn shapes(doc: &Value) -> BTreeMap<String, Shape> {
     let mut out = BTreeMap::new();
     for_each_op(doc, |path, method, op| {
         let mut params = BTreeMap::new();
-        for p in op.get("parameters").and_then(Value::as_array).into_iter().flatten() {
+        for p in op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let p = deref(doc, p);
-            let name = p.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            let loc = p.get("in").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = p
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let loc = p
+                .get("in")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let schema = client_schema(doc, p.get("schema").unwrap_or(&Value::Null));
-            let required = loc == "path" || p.get("required").and_then(Value::as_bool).unwrap_or(false);
+            let required =
+                loc == "path" || p.get("required").and_then(Value::as_bool).unwrap_or(false);
             params.insert(name, (loc, type_name(&schema), required));
         }
         let body = op.get("requestBody").map(|rb| {
             let rb = deref(doc, rb);
             let content = rb.get("content").and_then(Value::as_object);
-            let media = content.and_then(|c| c.values().next()).cloned().unwrap_or(Value::Null);
+            let media = content
+                .and_then(|c| c.values().next())
+                .cloned()
+                .unwrap_or(Value::Null);
             let schema = client_schema(doc, media.get("schema").unwrap_or(&Value::Null));
-            let req: Vec<&str> =
-                schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+            let req: Vec<&str> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             schema
                 .get("properties")
                 .and_then(Value::as_object)
@@ -66,7 +95,10 @@ fn shapes(doc: &Value) -> BTreeMap<String, Shape> {
             Shape {
                 method: method.to_ascii_uppercase(),
                 path: path.to_string(),
-                deprecated: op.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+                deprecated: op
+                    .get("deprecated")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
                 params,
                 body,
             },
@@ -95,13 +127,20 @@ pub struct Report {
 impl Report {
     /// Whether the two specs describe the same operations and arguments.
     pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.deprecated.is_empty() && self.changed.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.deprecated.is_empty()
+            && self.changed.is_empty()
     }
 
     /// The report as Markdown-ish text, for the terminal and for pull request bodies.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let _ = writeln!(s, "Clerk spec diff: {} → {}", self.versions.0, self.versions.1);
+        let _ = writeln!(
+            s,
+            "Clerk spec diff: {} → {}",
+            self.versions.0, self.versions.1
+        );
         if self.is_empty() {
             let _ = writeln!(s, "\nNo changes to operations, parameters or body fields.");
             return s;
@@ -127,7 +166,11 @@ impl Report {
                 });
             }
         }
-        let _ = writeln!(s, "\n## Curated tools affected ({})", self.affected_tools.len());
+        let _ = writeln!(
+            s,
+            "\n## Curated tools affected ({})",
+            self.affected_tools.len()
+        );
         for (tool, op, why) in &self.affected_tools {
             let _ = writeln!(s, "- {tool} ({op}): {why}");
         }
@@ -145,7 +188,11 @@ fn compare_fields<T: PartialEq + std::fmt::Debug>(
     for (name, n) in new {
         match old.get(name) {
             None => out.push(format!("{kind} `{name}` added ({})", describe(n))),
-            Some(o) if o != n => out.push(format!("{kind} `{name}` changed: {} → {}", describe(o), describe(n))),
+            Some(o) if o != n => out.push(format!(
+                "{kind} `{name}` changed: {} → {}",
+                describe(o),
+                describe(n)
+            )),
             _ => {}
         }
     }
@@ -158,9 +205,17 @@ fn compare_fields<T: PartialEq + std::fmt::Debug>(
 
 /// Compares `old` and `new`; `curated` lists (tool name, operationId) pairs to report affected tools.
 pub fn diff(old: &Value, new: &Value, curated: &[(&str, &str)]) -> Report {
-    let version = |d: &Value| d.pointer("/info/version").and_then(Value::as_str).unwrap_or("?").to_string();
+    let version = |d: &Value| {
+        d.pointer("/info/version")
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_string()
+    };
     let (a, b) = (shapes(old), shapes(new));
-    let mut r = Report { versions: (version(old), version(new)), ..Report::default() };
+    let mut r = Report {
+        versions: (version(old), version(new)),
+        ..Report::default()
+    };
     r.added = b.keys().filter(|k| !a.contains_key(*k)).cloned().collect();
     r.removed = a.keys().filter(|k| !b.contains_key(*k)).cloned().collect();
     for (id, o) in &a {
@@ -170,13 +225,21 @@ pub fn diff(old: &Value, new: &Value, curated: &[(&str, &str)]) -> Report {
         }
         let mut changes = Vec::new();
         if (o.method.as_str(), o.path.as_str()) != (n.method.as_str(), n.path.as_str()) {
-            changes.push(format!("moved: {} {} → {} {}", o.method, o.path, n.method, n.path));
+            changes.push(format!(
+                "moved: {} {} → {} {}",
+                o.method, o.path, n.method, n.path
+            ));
         }
         let param = |(loc, ty, req): &(String, String, bool)| {
-            format!("{loc}, {ty}, {}", if *req { "required" } else { "optional" })
+            format!(
+                "{loc}, {ty}, {}",
+                if *req { "required" } else { "optional" }
+            )
         };
         compare_fields("parameter", &o.params, &n.params, param, &mut changes);
-        let field = |(ty, req): &(String, bool)| format!("{ty}, {}", if *req { "required" } else { "optional" });
+        let field = |(ty, req): &(String, bool)| {
+            format!("{ty}, {}", if *req { "required" } else { "optional" })
+        };
         match (&o.body, &n.body) {
             (Some(ob), Some(nb)) => compare_fields("body field", ob, nb, field, &mut changes),
             (None, Some(_)) => changes.push("request body added".into()),
@@ -196,7 +259,8 @@ pub fn diff(old: &Value, new: &Value, curated: &[(&str, &str)]) -> Report {
             r.changed.get(*op).map(|c| c.join("; "))
         };
         if let Some(why) = why {
-            r.affected_tools.push((tool.to_string(), op.to_string(), why));
+            r.affected_tools
+                .push((tool.to_string(), op.to_string(), why));
         }
     }
     r

@@ -28,7 +28,9 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     if seg.ident != "Option" {
         return None;
     }
-    let PathArguments::AngleBracketed(args) = &seg.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
     args.args.iter().find_map(|a| match a {
         GenericArgument::Type(t) => Some(t),
         _ => None,
@@ -42,11 +44,19 @@ fn is_str(ty: &Type) -> bool {
 /// The owned field type and how to pass it.
 fn owned(ty: &Type) -> (TokenStream, Pass) {
     if let Type::Reference(r) = ty {
-        return if is_str(&r.elem) { (quote!(::std::string::String), Pass::Ref) } else { let e = &r.elem; (quote!(#e), Pass::Ref) };
+        return if is_str(&r.elem) {
+            (quote!(::std::string::String), Pass::Ref)
+        } else {
+            let e = &r.elem;
+            (quote!(#e), Pass::Ref)
+        };
     }
     if let Some(Type::Reference(r)) = option_inner(ty) {
         return if is_str(&r.elem) {
-            (quote!(::std::option::Option<::std::string::String>), Pass::OptDeref)
+            (
+                quote!(::std::option::Option<::std::string::String>),
+                Pass::OptDeref,
+            )
         } else {
             let e = &r.elem;
             (quote!(::std::option::Option<#e>), Pass::OptRef)
@@ -61,7 +71,10 @@ fn doc_text(attrs: &[syn::Attribute]) -> String {
         .filter(|a| a.path().is_ident("doc"))
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -72,7 +85,9 @@ fn doc_text(attrs: &[syn::Attribute]) -> String {
 
 /// `Sends a `GET` request to `/users/{user_id}`` → ("GET", "/users/{user_id}").
 fn method_and_path(doc: &str) -> Option<(String, String)> {
-    let line = doc.lines().find(|l| l.trim_start().starts_with("Sends a `"))?;
+    let line = doc
+        .lines()
+        .find(|l| l.trim_start().starts_with("Sends a `"))?;
     let mut parts = line.split('`');
     parts.next()?;
     let method = parts.next()?.to_string();
@@ -83,14 +98,18 @@ fn method_and_path(doc: &str) -> Option<(String, String)> {
 
 /// Generates the dispatcher source from the client file and the catalog.
 pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, String> {
-    let by_route: BTreeMap<(String, String), &Operation> =
-        catalog.iter().map(|o| ((o.method.clone(), o.path.clone()), o)).collect();
+    let by_route: BTreeMap<(String, String), &Operation> = catalog
+        .iter()
+        .map(|o| ((o.method.clone(), o.path.clone()), o))
+        .collect();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     let mut items = Vec::new();
     let mut entries = Vec::new();
     for item in &file.items {
         let Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() || !matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident("Client")) {
+        if imp.trait_.is_some()
+            || !matches!(&*imp.self_ty, Type::Path(p) if p.path.is_ident("Client"))
+        {
             continue;
         }
         for ii in &imp.items {
@@ -99,13 +118,19 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
                 continue;
             }
             let fname = &f.sig.ident;
-            let (method, path) = method_and_path(&doc_text(&f.attrs))
-                .ok_or_else(|| format!("client method {fname} has no `Sends a ... request to ...` doc line"))?;
+            let (method, path) = method_and_path(&doc_text(&f.attrs)).ok_or_else(|| {
+                format!("client method {fname} has no `Sends a ... request to ...` doc line")
+            })?;
             let op = by_route
                 .get(&(method.clone(), path.clone()))
-                .ok_or_else(|| format!("client method {fname} ({method} {path}) is not in the catalog"))?;
+                .ok_or_else(|| {
+                    format!("client method {fname} ({method} {path}) is not in the catalog")
+                })?;
             if let Some(prev) = seen.insert(op.operation_id.clone(), fname.to_string()) {
-                return Err(format!("{} maps to two client methods: {prev} and {fname}", op.operation_id));
+                return Err(format!(
+                    "{} maps to two client methods: {prev} and {fname}",
+                    op.operation_id
+                ));
             }
             let struct_name = format_ident!("{}Args", heck_camel(&fname.to_string()));
             let mut fields = Vec::new();
@@ -114,23 +139,39 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
             let mut default_body = "";
             for input in &f.sig.inputs {
                 let FnArg::Typed(pt) = input else { continue };
-                let syn::Pat::Ident(pi) = &*pt.pat else { return Err(format!("{fname}: unexpected parameter pattern")) };
+                let syn::Pat::Ident(pi) = &*pt.pat else {
+                    return Err(format!("{fname}: unexpected parameter pattern"));
+                };
                 let ident = &pi.ident;
                 let (field_ty, pass) = owned(&pt.ty);
                 let wire = if ident == "body" {
-                    let required = op.body.ok_or_else(|| format!("{}: client has a body, catalog has none", op.operation_id))?;
+                    let required = op.body.ok_or_else(|| {
+                        format!("{}: client has a body, catalog has none", op.operation_id)
+                    })?;
                     if !required {
                         // An optional body that is left out is sent as an empty value of its type, so
                         // a body type with required fields still reports exactly which are missing.
-                        let is_array = op.input_schema.pointer("/properties/body/type").and_then(|t| t.as_str()) == Some("array");
+                        let is_array = op
+                            .input_schema
+                            .pointer("/properties/body/type")
+                            .and_then(|t| t.as_str())
+                            == Some("array");
                         default_body = if is_array { "[]" } else { "{}" };
                     }
                     String::from("body")
                 } else {
                     let key = ident_key(&ident.to_string());
-                    let matches: Vec<_> = op.params.iter().filter(|p| ident_key(&p.name) == key).collect();
+                    let matches: Vec<_> = op
+                        .params
+                        .iter()
+                        .filter(|p| ident_key(&p.name) == key)
+                        .collect();
                     let [p] = matches.as_slice() else {
-                        return Err(format!("{}: parameter {ident} matches {} catalog parameters", op.operation_id, matches.len()));
+                        return Err(format!(
+                            "{}: parameter {ident} matches {} catalog parameters",
+                            op.operation_id,
+                            matches.len()
+                        ));
                     };
                     mapped += 1;
                     p.name.clone()
@@ -144,7 +185,11 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
                 });
             }
             if mapped != op.params.len() {
-                return Err(format!("{}: client method {fname} takes {mapped} of {} parameters", op.operation_id, op.params.len()));
+                return Err(format!(
+                    "{}: client method {fname} takes {mapped} of {} parameters",
+                    op.operation_id,
+                    op.params.len()
+                ));
             }
             let handler = format_ident!("call_{}", fname);
             let op_id = &op.operation_id;
@@ -164,12 +209,20 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
             entries.push((op_id.clone(), handler));
         }
     }
-    let missing: Vec<_> = catalog.iter().filter(|o| !seen.contains_key(&o.operation_id)).map(|o| &o.operation_id).collect();
+    let missing: Vec<_> = catalog
+        .iter()
+        .filter(|o| !seen.contains_key(&o.operation_id))
+        .map(|o| &o.operation_id)
+        .collect();
     if !missing.is_empty() {
-        return Err(format!("catalog operations without a client method: {missing:?}"));
+        return Err(format!(
+            "catalog operations without a client method: {missing:?}"
+        ));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let rows = entries.iter().map(|(id, h)| quote!(Entry { operation_id: #id, call: #h }));
+    let rows = entries
+        .iter()
+        .map(|(id, h)| quote!(Entry { operation_id: #id, call: #h }));
     let tokens = quote! {
         #(#items)*
 
@@ -185,7 +238,9 @@ fn heck_camel(s: &str) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let mut c = p.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }

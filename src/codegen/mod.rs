@@ -13,12 +13,15 @@ pub mod schema;
 use serde_json::Value;
 
 /// The HTTP methods an OpenAPI path item can hold operations under, in a fixed order.
-pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// Parses an OpenAPI document (YAML or JSON) into an untyped tree: patches and catalog code work on
 /// `serde_json::Value` because it is far simpler to edit than the typed `openapiv3` model.
 pub fn parse_spec(text: &str) -> Result<Value, String> {
-    serde_norway::from_str(text).map_err(|e| format!("the OpenAPI document is not valid YAML/JSON: {e}"))
+    serde_norway::from_str(text)
+        .map_err(|e| format!("the OpenAPI document is not valid YAML/JSON: {e}"))
 }
 
 /// Calls `f(path, method, operation)` for every operation of the document, in document order.

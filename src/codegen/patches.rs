@@ -9,7 +9,11 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Operations whose only request body is `multipart/form-data`; progenitor cannot generate them.
-pub const EXPECTED_MULTIPART: [&str; 3] = ["SetUserProfileImage", "UploadOAuthApplicationLogo", "UploadOrganizationLogo"];
+pub const EXPECTED_MULTIPART: [&str; 3] = [
+    "SetUserProfileImage",
+    "UploadOAuthApplicationLogo",
+    "UploadOrganizationLogo",
+];
 
 /// Deprecated parameters whose Rust name collides with a newer parameter of the same operation.
 pub const EXPECTED_DUPLICATE_PARAMS: [(&str, &str); 1] = [("GetPublicInterstitial", "frontendApi")];
@@ -31,9 +35,12 @@ pub fn excluded_operations() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
+/// A patch: edits the document, returns a summary, or says why the spec no longer fits.
+type Patch = fn(&mut Value) -> Result<String, String>;
+
 /// Applies every patch in order. The order matters: pruning must come after the responses are untyped.
 pub fn apply_all(doc: &mut Value) -> Result<Vec<Applied>, String> {
-    let patches: [(&'static str, fn(&mut Value) -> Result<String, String>); 5] = [
+    let patches: [(&'static str, Patch); 5] = [
         ("drop-multipart", drop_multipart),
         ("dedupe-params", dedupe_params),
         ("range-errors", range_errors),
@@ -43,9 +50,13 @@ pub fn apply_all(doc: &mut Value) -> Result<Vec<Applied>, String> {
     patches
         .into_iter()
         .map(|(name, f)| {
-            f(doc).map(|summary| Applied { name, summary }).map_err(|e| {
-                format!("spec patch `{name}` (src/codegen/patches.rs) no longer fits the spec: {e}")
-            })
+            f(doc)
+                .map(|summary| Applied { name, summary })
+                .map_err(|e| {
+                    format!(
+                        "spec patch `{name}` (src/codegen/patches.rs) no longer fits the spec: {e}"
+                    )
+                })
         })
         .collect()
 }
@@ -73,19 +84,31 @@ fn drop_multipart(doc: &mut Value) -> Result<String, String> {
              difference and update EXPECTED_MULTIPART"
         ));
     }
-    let paths = doc["paths"].as_object_mut().ok_or("the spec has no `paths` object")?;
+    let paths = doc["paths"]
+        .as_object_mut()
+        .ok_or("the spec has no `paths` object")?;
     for item in paths.values_mut() {
         if let Some(item) = item.as_object_mut() {
             item.retain(|_, op| !found.contains(op_id(op)));
         }
     }
-    paths.retain(|_, item| item.as_object().is_some_and(|o| super::METHODS.iter().any(|m| o.contains_key(*m))));
-    Ok(format!("removed {} multipart operations: {}", found.len(), EXPECTED_MULTIPART.join(", ")))
+    paths.retain(|_, item| {
+        item.as_object()
+            .is_some_and(|o| super::METHODS.iter().any(|m| o.contains_key(*m)))
+    });
+    Ok(format!(
+        "removed {} multipart operations: {}",
+        found.len(),
+        EXPECTED_MULTIPART.join(", ")
+    ))
 }
 
 /// The identifier progenitor derives from a parameter name, reduced to letters and digits.
 pub fn ident_key(name: &str) -> String {
-    name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// Drops deprecated parameters whose generated identifier collides with another parameter.
@@ -94,16 +117,25 @@ fn dedupe_params(doc: &mut Value) -> Result<String, String> {
     let mut dropped = Vec::new();
     for_each_op_mut(doc, |_, _, op| {
         let id = op_id(op).to_string();
-        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { return };
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            return;
+        };
         let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
         for p in params.iter() {
-            *by_key.entry(ident_key(deref(&snapshot, p)["name"].as_str().unwrap_or(""))).or_default() += 1;
+            *by_key
+                .entry(ident_key(
+                    deref(&snapshot, p)["name"].as_str().unwrap_or(""),
+                ))
+                .or_default() += 1;
         }
         params.retain(|p| {
             let p = deref(&snapshot, p);
             let name = p["name"].as_str().unwrap_or("");
             let collides = by_key.get(&ident_key(name)).copied().unwrap_or(0) > 1;
-            let deprecated = p.get("deprecated").and_then(Value::as_bool).unwrap_or(false);
+            let deprecated = p
+                .get("deprecated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
             if collides && deprecated {
                 dropped.push((id.clone(), name.to_string()));
                 false
@@ -112,12 +144,18 @@ fn dedupe_params(doc: &mut Value) -> Result<String, String> {
             }
         });
     });
-    let expected: Vec<(String, String)> =
-        EXPECTED_DUPLICATE_PARAMS.iter().map(|(o, p)| (o.to_string(), p.to_string())).collect();
+    let expected: Vec<(String, String)> = EXPECTED_DUPLICATE_PARAMS
+        .iter()
+        .map(|(o, p)| (o.to_string(), p.to_string()))
+        .collect();
     if dropped != expected {
-        return Err(format!("expected to drop {expected:?}, found {dropped:?}; update EXPECTED_DUPLICATE_PARAMS"));
+        return Err(format!(
+            "expected to drop {expected:?}, found {dropped:?}; update EXPECTED_DUPLICATE_PARAMS"
+        ));
     }
-    Ok(format!("dropped deprecated duplicate parameters {dropped:?}"))
+    Ok(format!(
+        "dropped deprecated duplicate parameters {dropped:?}"
+    ))
 }
 
 /// Replaces every documented 4xx/5xx response with the `4XX`/`5XX` ranges pointing at `ClerkErrors`.
@@ -125,7 +163,9 @@ fn dedupe_params(doc: &mut Value) -> Result<String, String> {
 /// progenitor panics when an operation has more than one error type, and an undocumented 429 or 502
 /// would otherwise not parse as a Clerk error at all.
 fn range_errors(doc: &mut Value) -> Result<String, String> {
-    let errors = doc.pointer("/components/schemas/ClerkErrors").ok_or("components.schemas.ClerkErrors is missing")?;
+    let errors = doc
+        .pointer("/components/schemas/ClerkErrors")
+        .ok_or("components.schemas.ClerkErrors is missing")?;
     if errors.pointer("/properties/errors/items").is_none() {
         return Err("ClerkErrors no longer has an `errors` array".into());
     }
@@ -138,7 +178,9 @@ fn range_errors(doc: &mut Value) -> Result<String, String> {
             return;
         };
         if rs.contains_key("default") {
-            problem = Some(format!("{id} has a `default` response, which progenitor counts as success and error"));
+            problem = Some(format!(
+                "{id} has a `default` response, which progenitor counts as success and error"
+            ));
         }
         rs.retain(|code, _| !(code.starts_with('4') || code.starts_with('5')));
         for range in ["4XX", "5XX"] {
@@ -152,7 +194,9 @@ fn range_errors(doc: &mut Value) -> Result<String, String> {
     });
     match problem {
         Some(p) => Err(p),
-        None => Ok(format!("error responses of {ops} operations now 4XX/5XX → ClerkErrors")),
+        None => Ok(format!(
+            "error responses of {ops} operations now 4XX/5XX → ClerkErrors"
+        )),
     }
 }
 
@@ -164,20 +208,31 @@ fn untyped_responses(doc: &mut Value) -> Result<String, String> {
     let mut problem = None;
     for_each_op_mut(doc, |_, _, op| {
         let id = op_id(op).to_string();
-        let rs = op["responses"].as_object_mut().expect("range-errors checked responses");
+        let rs = op["responses"]
+            .as_object_mut()
+            .expect("range-errors checked responses");
         let success: Vec<String> = rs.keys().filter(|c| c.starts_with('2')).cloned().collect();
         if success.len() != 1 {
-            problem = Some(format!("{id} has {} success responses, expected exactly one", success.len()));
+            problem = Some(format!(
+                "{id} has {} success responses, expected exactly one",
+                success.len()
+            ));
             return;
         }
         let code = &success[0];
         let resolved = deref(&snapshot, &rs[code]);
-        let description = resolved.get("description").cloned().unwrap_or_else(|| json!("success"));
+        let description = resolved
+            .get("description")
+            .cloned()
+            .unwrap_or_else(|| json!("success"));
         let has_json = resolved.pointer("/content/application~1json").is_some();
         let mut new = Map::new();
         new.insert("description".into(), description);
         if has_json {
-            new.insert("content".into(), json!({"application/json": {"schema": {}}}));
+            new.insert(
+                "content".into(),
+                json!({"application/json": {"schema": {}}}),
+            );
             with_body += 1;
         }
         rs.insert(code.clone(), Value::Object(new));
@@ -186,9 +241,13 @@ fn untyped_responses(doc: &mut Value) -> Result<String, String> {
         return Err(p);
     }
     if with_body < 200 {
-        return Err(format!("only {with_body} operations have a JSON success body; expected most of them"));
+        return Err(format!(
+            "only {with_body} operations have a JSON success body; expected most of them"
+        ));
     }
-    Ok(format!("{with_body} success bodies are now serde_json::Value"))
+    Ok(format!(
+        "{with_body} success bodies are now serde_json::Value"
+    ))
 }
 
 /// Collects every `$ref` target reachable from `v`.
@@ -234,5 +293,8 @@ fn prune_schemas(doc: &mut Value) -> Result<String, String> {
             summary.push(format!("{kind} {before}→{}", map.len()));
         }
     }
-    Ok(format!("pruned unreferenced components: {}", summary.join(", ")))
+    Ok(format!(
+        "pruned unreferenced components: {}",
+        summary.join(", ")
+    ))
 }

@@ -30,7 +30,12 @@ impl Pin {
                 .map(|(_, v)| v.trim().to_string())
                 .ok_or_else(|| format!("openapi/PIN has no `{key} = ...` line"))
         };
-        Ok(Pin { file: get("file")?, api_version: get("api_version")?, sha256: get("sha256")?, source: get("source")? })
+        Ok(Pin {
+            file: get("file")?,
+            api_version: get("api_version")?,
+            sha256: get("sha256")?,
+            source: get("source")?,
+        })
     }
 
     /// Renders the pin file; `parse(render())` round-trips.
@@ -61,5 +66,8 @@ impl Pin {
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

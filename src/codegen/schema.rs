@@ -9,15 +9,46 @@ use serde_json::{Map, Value, json};
 
 /// `format` values defined by JSON Schema 2020-12; anything else (int64, binary, ...) is dropped.
 pub const STANDARD_FORMATS: [&str; 19] = [
-    "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
-    "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer",
-    "relative-json-pointer", "regex",
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
 ];
 
 /// Keywords copied unchanged when present.
 const PLAIN_KEYWORDS: [&str; 17] = [
-    "type", "title", "description", "enum", "const", "minimum", "maximum", "multipleOf", "minLength",
-    "maxLength", "pattern", "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "deprecated",
+    "type",
+    "title",
+    "description",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "deprecated",
 ];
 
 /// Converts `schema` (which may be or contain `$ref`s into `doc`) into a self-contained client-safe schema.
@@ -26,7 +57,9 @@ pub fn client_schema(doc: &Value, schema: &Value) -> Value {
 }
 
 fn convert(doc: &Value, s: &Value, stack: &mut Vec<String>) -> Map<String, Value> {
-    let Some(obj) = s.as_object() else { return Map::new() };
+    let Some(obj) = s.as_object() else {
+        return Map::new();
+    };
     if let Some(r) = obj.get("$ref").and_then(Value::as_str) {
         let mut out = if stack.iter().any(|x| x == r) {
             // A recursive schema cannot be inlined; accept any object at the point of recursion.
@@ -56,7 +89,10 @@ fn convert(doc: &Value, s: &Value, stack: &mut Vec<String>) -> Map<String, Value
         match merge_all_of(parts) {
             Ok(merged) => out = merged,
             Err(parts) => {
-                out.insert("allOf".into(), Value::Array(parts.into_iter().map(Value::Object).collect()));
+                out.insert(
+                    "allOf".into(),
+                    Value::Array(parts.into_iter().map(Value::Object).collect()),
+                );
             }
         }
     }
@@ -68,10 +104,17 @@ fn convert(doc: &Value, s: &Value, stack: &mut Vec<String>) -> Map<String, Value
     if let Some(d) = obj.get("default").filter(|d| !d.is_null()) {
         out.insert("default".into(), d.clone());
     }
-    if let Some(f) = obj.get("format").and_then(Value::as_str).filter(|f| STANDARD_FORMATS.contains(f)) {
+    if let Some(f) = obj
+        .get("format")
+        .and_then(Value::as_str)
+        .filter(|f| STANDARD_FORMATS.contains(f))
+    {
         out.insert("format".into(), json!(f));
     }
-    for (flag, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (flag, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         match obj.get(flag) {
             Some(Value::Bool(true)) => {
                 if let Some(b) = out.remove(bound) {
@@ -86,16 +129,24 @@ fn convert(doc: &Value, s: &Value, stack: &mut Vec<String>) -> Map<String, Value
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(alts) = obj.get(key).and_then(Value::as_array) {
-            let alts: Vec<Value> = alts.iter().map(|a| Value::Object(convert(doc, a, stack))).collect();
+            let alts: Vec<Value> = alts
+                .iter()
+                .map(|a| Value::Object(convert(doc, a, stack)))
+                .collect();
             out.insert(key.into(), Value::Array(alts));
         }
     }
     if let Some(props) = obj.get("properties").and_then(Value::as_object) {
-        let props: Map<String, Value> =
-            props.iter().map(|(k, v)| (k.clone(), Value::Object(convert(doc, v, stack)))).collect();
+        let props: Map<String, Value> = props
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Object(convert(doc, v, stack))))
+            .collect();
         out.insert("properties".into(), Value::Object(props));
     }
-    if let Some(req) = obj.get("required").filter(|r| r.as_array().is_some_and(|a| !a.is_empty())) {
+    if let Some(req) = obj
+        .get("required")
+        .filter(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+    {
         out.insert("required".into(), req.clone());
     }
     match obj.get("additionalProperties") {
@@ -103,7 +154,10 @@ fn convert(doc: &Value, s: &Value, stack: &mut Vec<String>) -> Map<String, Value
             out.insert("additionalProperties".into(), json!(b));
         }
         Some(v @ Value::Object(_)) => {
-            out.insert("additionalProperties".into(), Value::Object(convert(doc, v, stack)));
+            out.insert(
+                "additionalProperties".into(),
+                Value::Object(convert(doc, v, stack)),
+            );
         }
         _ => {}
     }
@@ -116,13 +170,26 @@ fn convert(doc: &Value, s: &Value, stack: &mut Vec<String>) -> Map<String, Value
 }
 
 /// Merges `allOf` parts into one schema when that loses nothing (one part, or all plain objects).
-fn merge_all_of(parts: Vec<Map<String, Value>>) -> Result<Map<String, Value>, Vec<Map<String, Value>>> {
+fn merge_all_of(
+    parts: Vec<Map<String, Value>>,
+) -> Result<Map<String, Value>, Vec<Map<String, Value>>> {
     if parts.len() == 1 {
         return Ok(parts.into_iter().next().expect("one part"));
     }
     let mergeable = parts.iter().all(|p| {
-        p.get("type").and_then(Value::as_str).is_none_or(|t| t == "object")
-            && p.keys().all(|k| ["type", "properties", "required", "description", "additionalProperties"].contains(&k.as_str()))
+        p.get("type")
+            .and_then(Value::as_str)
+            .is_none_or(|t| t == "object")
+            && p.keys().all(|k| {
+                [
+                    "type",
+                    "properties",
+                    "required",
+                    "description",
+                    "additionalProperties",
+                ]
+                .contains(&k.as_str())
+            })
     });
     if !mergeable {
         return Err(parts);
@@ -171,8 +238,17 @@ fn walk_violations(s: &Value, at: &str, v: &mut Vec<String>) {
     match s {
         Value::Object(o) => {
             for k in o.keys() {
-                if ["$ref", "$defs", "definitions", "nullable", "example", "discriminator", "xml", "externalDocs"]
-                    .contains(&k.as_str())
+                if [
+                    "$ref",
+                    "$defs",
+                    "definitions",
+                    "nullable",
+                    "example",
+                    "discriminator",
+                    "xml",
+                    "externalDocs",
+                ]
+                .contains(&k.as_str())
                     || k.starts_with("x-")
                 {
                     v.push(format!("{at}: keyword `{k}`"));
@@ -184,10 +260,12 @@ fn walk_violations(s: &Value, at: &str, v: &mut Vec<String>) {
             if o.get("type").is_some_and(|t| !t.is_string()) {
                 v.push(format!("{at}: `type` is not a single string"));
             }
-            if let Some(f) = o.get("format").and_then(Value::as_str) {
-                if !STANDARD_FORMATS.contains(&f) {
-                    v.push(format!("{at}: non-standard format `{f}`"));
-                }
+            if let Some(f) = o
+                .get("format")
+                .and_then(Value::as_str)
+                .filter(|f| !STANDARD_FORMATS.contains(f))
+            {
+                v.push(format!("{at}: non-standard format `{f}`"));
             }
             for (k, child) in o {
                 match k.as_str() {
@@ -204,12 +282,18 @@ fn walk_violations(s: &Value, at: &str, v: &mut Vec<String>) {
                 }
             }
         }
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk_violations(x, &format!("{at}[{i}]"), v)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| walk_violations(x, &format!("{at}[{i}]"), v)),
         _ => {}
     }
 }
 
 /// Whether a property name is accepted by every major MCP client (`^[a-zA-Z0-9_.-]{1,64}$`).
 pub fn valid_property_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }

@@ -26,14 +26,24 @@ pub struct RequestKey(pub Result<SecretKey, KeyError>);
 /// A JSON-RPC error response without an id, for refusals before the MCP layer.
 pub fn jsonrpc_error(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}});
-    (status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body.to_string()).into_response()
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 /// Compares a presented token with the configured ones in constant time (over fixed-size digests, so
 /// neither the content nor the length of a configured token leaks through timing).
 pub fn token_matches(presented: &str, accepted: &[crate::config::AccessToken]) -> bool {
     let p = Sha256::digest(presented.as_bytes());
-    accepted.iter().fold(false, |found, t| found | bool::from(Sha256::digest(t.0.as_bytes()).ct_eq(&p)))
+    accepted.iter().fold(false, |found, t| {
+        found | bool::from(Sha256::digest(t.0.as_bytes()).ct_eq(&p))
+    })
 }
 
 /// The access-token check and key extraction, as one axum middleware in front of `/mcp`.
@@ -44,7 +54,10 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim);
         let ok = presented.is_some_and(|p| token_matches(p, &cfg.access_tokens));
         if !ok {
@@ -54,7 +67,10 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
                 "Unauthorized: this server requires `Authorization: Bearer <token>` (the token is the server's MCP_AUTH_TOKEN)"
             };
             let mut r = jsonrpc_error(StatusCode::UNAUTHORIZED, -32001, msg);
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"clerk-mcp\""));
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"clerk-mcp\""),
+            );
             return r;
         }
         req.headers_mut().remove(header::AUTHORIZATION);

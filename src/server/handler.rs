@@ -4,13 +4,13 @@
 //! state. The key and the request's filters are read from the current request every time, never
 //! cached on a session.
 
-use super::auth::RequestKey;
 use super::AppState;
+use super::auth::RequestKey;
 use crate::config::Mode;
 use crate::tools::{self, Filter, Invocation, ToolError, output, registry};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CacheScope, Implementation, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig, Tool,
+    CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -56,11 +56,20 @@ impl ClerkMcp {
 }
 
 fn header<'a>(ctx: &'a RequestContext<RoleServer>, name: &str) -> Option<&'a str> {
-    ctx.extensions.get::<http::request::Parts>()?.headers.get(name)?.to_str().ok()
+    ctx.extensions
+        .get::<http::request::Parts>()?
+        .headers
+        .get(name)?
+        .to_str()
+        .ok()
 }
 
 /// The narrowing filter a request asks for with `X-MCP-Toolsets`, `X-MCP-Tools` and `X-MCP-Readonly`.
-pub fn request_filter(toolsets: Option<&str>, tools: Option<&str>, readonly: Option<&str>) -> Result<Filter, String> {
+pub fn request_filter(
+    toolsets: Option<&str>,
+    tools: Option<&str>,
+    readonly: Option<&str>,
+) -> Result<Filter, String> {
     let mut f = Filter::default();
     if let Some(t) = toolsets {
         f.toolsets = Some(registry::parse_toolsets(t).map_err(|e| format!("X-MCP-Toolsets: {e}"))?);
@@ -72,7 +81,11 @@ pub fn request_filter(toolsets: Option<&str>, tools: Option<&str>, readonly: Opt
         f.read_only = match r.trim().to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => true,
             "false" | "0" | "no" | "off" | "" => false,
-            other => return Err(format!("X-MCP-Readonly: expected true or false, got `{other}`")),
+            other => {
+                return Err(format!(
+                    "X-MCP-Readonly: expected true or false, got `{other}`"
+                ));
+            }
         };
     }
     Ok(f)
@@ -80,21 +93,38 @@ pub fn request_filter(toolsets: Option<&str>, tools: Option<&str>, readonly: Opt
 
 impl ClerkMcp {
     fn request_filter(&self, ctx: &RequestContext<RoleServer>) -> Result<Filter, McpError> {
-        request_filter(header(ctx, "x-mcp-toolsets"), header(ctx, "x-mcp-tools"), header(ctx, "x-mcp-readonly"))
-            .map_err(|m| McpError::invalid_params(m, None))
+        request_filter(
+            header(ctx, "x-mcp-toolsets"),
+            header(ctx, "x-mcp-tools"),
+            header(ctx, "x-mcp-readonly"),
+        )
+        .map_err(|m| McpError::invalid_params(m, None))
     }
 
     fn key(&self, ctx: &RequestContext<RoleServer>) -> Result<crate::clerk::SecretKey, ToolError> {
         match (self.transport, self.state.config.mode) {
-            (Transport::Stdio, _) => self.state.config.server_key.clone().ok_or_else(|| ToolError::MissingKey(MISSING_KEY_STDIO.into())),
-            (Transport::Http, Mode::Hosted) => {
-                self.state.config.server_key.clone().ok_or_else(|| ToolError::MissingKey("hosted mode without a key".into()))
-            }
+            (Transport::Stdio, _) => self
+                .state
+                .config
+                .server_key
+                .clone()
+                .ok_or_else(|| ToolError::MissingKey(MISSING_KEY_STDIO.into())),
+            (Transport::Http, Mode::Hosted) => self
+                .state
+                .config
+                .server_key
+                .clone()
+                .ok_or_else(|| ToolError::MissingKey("hosted mode without a key".into())),
             (Transport::Http, Mode::Public) => {
-                let found = ctx.extensions.get::<http::request::Parts>().and_then(|p| p.extensions.get::<RequestKey>());
+                let found = ctx
+                    .extensions
+                    .get::<http::request::Parts>()
+                    .and_then(|p| p.extensions.get::<RequestKey>());
                 match found {
                     Some(RequestKey(Ok(k))) => Ok(k.clone()),
-                    Some(RequestKey(Err(e))) => Err(ToolError::MissingKey(format!("X-Clerk-Secret-Key: {e}"))),
+                    Some(RequestKey(Err(e))) => {
+                        Err(ToolError::MissingKey(format!("X-Clerk-Secret-Key: {e}")))
+                    }
                     None => Err(ToolError::MissingKey(MISSING_KEY_PUBLIC.into())),
                 }
             }
@@ -121,19 +151,37 @@ impl ServerHandler for ClerkMcp {
     ) -> Result<ListToolsResult, McpError> {
         if let Some(c) = request.and_then(|r| r.cursor) {
             // Everything fits one page, so no cursor this server issued exists.
-            return Err(McpError::invalid_params(format!("invalid cursor `{c}`: tools/list returns every tool in one page"), None));
+            return Err(McpError::invalid_params(
+                format!("invalid cursor `{c}`: tools/list returns every tool in one page"),
+                None,
+            ));
         }
         let req = self.request_filter(&ctx)?;
         let narrowed = req != Filter::default();
         let filters = [&self.state.config.filter, &req];
-        let tools: Vec<Tool> = self.state.registry.visible(&filters).map(|t| t.tool.clone()).collect();
+        let tools: Vec<Tool> = self
+            .state
+            .registry
+            .visible(&filters)
+            .map(|t| t.tool.clone())
+            .collect();
         // A list narrowed by this request's headers must not be served to others from a shared cache.
-        let scope = if narrowed { CacheScope::Private } else { CacheScope::Public };
-        Ok(ListToolsResult::with_all_items(tools).with_ttl_ms(TOOLS_TTL_MS).with_cache_scope(scope))
+        let scope = if narrowed {
+            CacheScope::Private
+        } else {
+            CacheScope::Public
+        };
+        Ok(ListToolsResult::with_all_items(tools)
+            .with_ttl_ms(TOOLS_TTL_MS)
+            .with_cache_scope(scope))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.state.registry.get(name).filter(|t| self.state.config.filter.admits(t)).map(|t| t.tool.clone())
+        self.state
+            .registry
+            .get(name)
+            .filter(|t| self.state.config.filter.admits(t))
+            .map(|t| t.tool.clone())
     }
 
     async fn call_tool(
@@ -143,12 +191,21 @@ impl ServerHandler for ClerkMcp {
     ) -> Result<CallToolResponse, McpError> {
         let name = request.name.to_string();
         let Some(def) = self.state.registry.get(&name) else {
-            return Err(McpError::invalid_params(format!("unknown tool `{name}`; tools/list shows the available tools"), None));
+            return Err(McpError::invalid_params(
+                format!("unknown tool `{name}`; tools/list shows the available tools"),
+                None,
+            ));
         };
         let req = self.request_filter(&ctx)?;
-        for (f, source) in [(&self.state.config.filter, "on this server"), (&req, "by this request's X-MCP-* headers")] {
+        for (f, source) in [
+            (&self.state.config.filter, "on this server"),
+            (&req, "by this request's X-MCP-* headers"),
+        ] {
             if let Some(why) = f.refusal(def, source) {
-                return Err(McpError::invalid_params(format!("tool `{name}` is not available: {why}"), None));
+                return Err(McpError::invalid_params(
+                    format!("tool `{name}` is not available: {why}"),
+                    None,
+                ));
             }
         }
         let args = request.arguments.map(Value::Object).unwrap_or(Value::Null);

@@ -31,16 +31,44 @@ pub struct Probe {
 }
 
 async fn probe(state: &AppState, key: &SecretKey) -> Probe {
-    match state.api.call(key, crate::clerk::catalog::ops::GetJWKS, json!({})).await.result {
-        Ok(_) => Probe { connected: true, detail: None },
-        Err(e @ ApiError::Clerk { status: 401 | 403, .. }) => {
+    match state
+        .api
+        .call(key, crate::clerk::catalog::ops::GetJWKS, json!({}))
+        .await
+        .result
+    {
+        Ok(_) => Probe {
+            connected: true,
+            detail: None,
+        },
+        Err(
+            e @ ApiError::Clerk {
+                status: 401 | 403, ..
+            },
+        ) => {
             let code = match &e {
-                ApiError::Clerk { errors, .. } => errors.first().map(|x| x.code.clone()).unwrap_or_default(),
+                ApiError::Clerk { errors, .. } => {
+                    errors.first().map(|x| x.code.clone()).unwrap_or_default()
+                }
                 _ => String::new(),
             };
-            Probe { connected: false, detail: Some(format!("Clerk refused the key (HTTP {}{})", e.status().unwrap_or(0), if code.is_empty() { String::new() } else { format!(", {code}") })) }
+            Probe {
+                connected: false,
+                detail: Some(format!(
+                    "Clerk refused the key (HTTP {}{})",
+                    e.status().unwrap_or(0),
+                    if code.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {code}")
+                    }
+                )),
+            }
         }
-        Err(e) => Probe { connected: false, detail: Some(e.to_string()) },
+        Err(e) => Probe {
+            connected: false,
+            detail: Some(e.to_string()),
+        },
     }
 }
 
@@ -61,10 +89,19 @@ pub async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> J
             }
             None => None,
         },
-        Mode::Public => match headers.get(KEY_HEADER).map(|v| v.to_str().map(|s| SecretKey::parse(s.trim()))) {
+        Mode::Public => match headers
+            .get(KEY_HEADER)
+            .map(|v| v.to_str().map(|s| SecretKey::parse(s.trim())))
+        {
             Some(Ok(Ok(key))) => Some(probe(&state, &key).await),
-            Some(Ok(Err(e))) => Some(Probe { connected: false, detail: Some(format!("X-Clerk-Secret-Key: {e}")) }),
-            Some(Err(_)) => Some(Probe { connected: false, detail: Some("X-Clerk-Secret-Key is not valid text".into()) }),
+            Some(Ok(Err(e))) => Some(Probe {
+                connected: false,
+                detail: Some(format!("X-Clerk-Secret-Key: {e}")),
+            }),
+            Some(Err(_)) => Some(Probe {
+                connected: false,
+                detail: Some("X-Clerk-Secret-Key is not valid text".into()),
+            }),
             None => None,
         },
     };

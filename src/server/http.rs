@@ -29,21 +29,35 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
         Some(o) => mcp_cfg.with_allowed_origins(o.clone()),
         None => mcp_cfg.disable_allowed_origins(),
     };
-    let sessions = Arc::new(CappedSessions::new(cfg.session_idle_timeout, cfg.max_sessions));
+    let sessions = Arc::new(CappedSessions::new(
+        cfg.session_idle_timeout,
+        cfg.max_sessions,
+    ));
     let factory_state = state.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(ClerkMcp::new(factory_state.clone(), Transport::Http)),
         sessions,
         mcp_cfg,
     );
-    let mcp_routes = Router::new()
-        .route_service("/mcp", mcp)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard));
+    let mcp_routes =
+        Router::new()
+            .route_service("/mcp", mcp)
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                auth::guard,
+            ));
     Router::new()
         .route("/api/health", get(health::health))
         .with_state(state)
         .merge(mcp_routes)
-        .fallback(|| async { (StatusCode::NOT_FOUND, axum::Json(serde_json::json!({"error": "not found", "endpoints": ["/mcp", "/api/health"]}))) })
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                axum::Json(
+                    serde_json::json!({"error": "not found", "endpoints": ["/mcp", "/api/health"]}),
+                ),
+            )
+        })
 }
 
 /// A server listening on a socket.
@@ -83,8 +97,11 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
     let grace = cfg.shutdown_grace;
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stop.clone().cancelled_owned());
+        let server = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop.clone().cancelled_owned());
         let deadline = async {
             stop.cancelled().await;
             tokio::time::sleep(grace).await;
@@ -100,5 +117,9 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
             }
         }
     });
-    Ok(Running { addr, shutdown, task })
+    Ok(Running {
+        addr,
+        shutdown,
+        task,
+    })
 }

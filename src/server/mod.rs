@@ -28,7 +28,12 @@ impl AppState {
     /// Builds the shared state.
     pub fn new(config: Config, registry: Registry) -> Result<Arc<AppState>, String> {
         let api = ClerkApi::new(&config.client)?;
-        Ok(Arc::new(AppState { config, registry, api, health: Default::default() }))
+        Ok(Arc::new(AppState {
+            config,
+            registry,
+            api,
+            health: Default::default(),
+        }))
     }
 }
 
@@ -36,7 +41,13 @@ impl AppState {
 pub async fn serve_stdio(state: Arc<AppState>) -> Result<(), String> {
     use rmcp::ServiceExt;
     let handler = handler::ClerkMcp::new(state, handler::Transport::Stdio);
-    let running = handler.serve(rmcp::transport::io::stdio()).await.map_err(|e| format!("stdio transport failed: {e}"))?;
-    running.waiting().await.map_err(|e| format!("stdio session ended with an error: {e}"))?;
+    let running = handler
+        .serve(rmcp::transport::io::stdio())
+        .await
+        .map_err(|e| format!("stdio transport failed: {e}"))?;
+    running
+        .waiting()
+        .await
+        .map_err(|e| format!("stdio session ended with an error: {e}"))?;
     Ok(())
 }

@@ -6,14 +6,18 @@
 use futures::Stream;
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::common::server_side_http::ServerSseMessage;
-use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, LocalSessionManagerError};
+use rmcp::transport::streamable_http_server::session::local::{
+    LocalSessionManager, LocalSessionManagerError,
+};
 use rmcp::transport::streamable_http_server::session::{SessionId, SessionManager};
 
 /// Why a session operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CappedError {
     /// The cap is reached.
-    #[error("session limit reached ({0} live sessions); retry later, or use protocol 2026-07-28, which needs no session")]
+    #[error(
+        "session limit reached ({0} live sessions); retry later, or use protocol 2026-07-28, which needs no session"
+    )]
     Full(usize),
     /// rmcp's own error.
     #[error(transparent)]
@@ -35,7 +39,7 @@ impl CappedSessions {
     }
 
     /// Live sessions now.
-    pub async fn len(&self) -> usize {
+    pub async fn live(&self) -> usize {
         self.inner.sessions.read().await.len()
     }
 }
@@ -45,14 +49,18 @@ impl SessionManager for CappedSessions {
     type Transport = <LocalSessionManager as SessionManager>::Transport;
 
     async fn create_session(&self) -> Result<(SessionId, Self::Transport), Self::Error> {
-        let live = self.len().await;
+        let live = self.live().await;
         if live >= self.max {
             return Err(CappedError::Full(live));
         }
         Ok(self.inner.create_session().await?)
     }
 
-    async fn initialize_session(&self, id: &SessionId, message: ClientJsonRpcMessage) -> Result<ServerJsonRpcMessage, Self::Error> {
+    async fn initialize_session(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<ServerJsonRpcMessage, Self::Error> {
         Ok(self.inner.initialize_session(id, message).await?)
     }
 
@@ -72,7 +80,11 @@ impl SessionManager for CappedSessions {
         Ok(self.inner.create_stream(id, message).await?)
     }
 
-    async fn accept_message(&self, id: &SessionId, message: ClientJsonRpcMessage) -> Result<(), Self::Error> {
+    async fn accept_message(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<(), Self::Error> {
         Ok(self.inner.accept_message(id, message).await?)
     }
 

@@ -9,10 +9,24 @@ use serde_json::{Map, Value, json};
 
 /// The three definitions, kept short: together they are a fixed cost on every request.
 pub fn definitions() -> Vec<ToolDef> {
-    let def = |name: &'static str, title: &str, desc: &str, input: Value, output: Value, read_only: bool, action| ToolDef {
-        tool: tool(name, title, desc.to_string(), input, output, annotations(title, if read_only { "GET" } else { "POST" }, Some(false))),
+    let def = |name: &'static str,
+               title: &str,
+               desc: &str,
+               input: Value,
+               output: Value,
+               read_only: bool,
+               action| ToolDef {
+        tool: tool(
+            name,
+            title,
+            desc.to_string(),
+            input,
+            output,
+            annotations(title, if read_only { "GET" } else { "POST" }, Some(false)),
+        ),
         toolset: "api",
         read_only,
+        gates_operations: matches!(action, Action::ApiCall),
         action,
     };
     vec![
@@ -76,7 +90,8 @@ pub fn words(s: &str) -> Vec<String> {
         let next = chars.get(i + 1).copied();
         let boundary = c.is_uppercase()
             && !cur.is_empty()
-            && (prev.is_some_and(|p| p.is_lowercase()) || next.is_some_and(|n| n.is_lowercase()) && prev.is_some_and(char::is_uppercase));
+            && (prev.is_some_and(|p| p.is_lowercase())
+                || next.is_some_and(|n| n.is_lowercase()) && prev.is_some_and(char::is_uppercase));
         if boundary {
             out.push(std::mem::take(&mut cur));
         }
@@ -92,22 +107,37 @@ pub fn words(s: &str) -> Vec<String> {
 fn stem(w: &str) -> String {
     let w = w.to_lowercase();
     for suffix in ["ies", "es", "s", "ed", "ing"] {
-        if let Some(base) = w.strip_suffix(suffix) {
-            if base.len() >= 3 {
-                return if suffix == "ies" { format!("{base}y") } else { base.to_string() };
-            }
+        if let Some(base) = w.strip_suffix(suffix)
+            && base.len() >= 3
+        {
+            return if suffix == "ies" {
+                format!("{base}y")
+            } else {
+                base.to_string()
+            };
         }
     }
     w
 }
 
 /// Query words that say nothing about which operation is meant.
-const STOP: [&str; 16] = ["a", "an", "the", "to", "of", "for", "in", "on", "by", "and", "or", "with", "all", "my", "me", "clerk"];
+const STOP: [&str; 16] = [
+    "a", "an", "the", "to", "of", "for", "in", "on", "by", "and", "or", "with", "all", "my", "me",
+    "clerk",
+];
 
 /// Synonyms users type for Clerk's own words.
 const SYNONYMS: [(&str, &str); 10] = [
-    ("remove", "delete"), ("add", "create"), ("new", "create"), ("edit", "update"), ("change", "update"),
-    ("fetch", "get"), ("show", "get"), ("find", "list"), ("org", "organization"), ("machine", "m2m"),
+    ("remove", "delete"),
+    ("add", "create"),
+    ("new", "create"),
+    ("edit", "update"),
+    ("change", "update"),
+    ("fetch", "get"),
+    ("show", "get"),
+    ("find", "list"),
+    ("org", "organization"),
+    ("machine", "m2m"),
 ];
 
 /// Scores every operation for a query; higher is better; 0 means no word matched.
@@ -124,7 +154,10 @@ pub fn score(op: &Operation, query_words: &[String]) -> u32 {
     for q in query_words {
         let best = fields
             .iter()
-            .filter(|(ws, _)| ws.iter().any(|w| w == q || (q.len() >= 4 && w.starts_with(q.as_str()))))
+            .filter(|(ws, _)| {
+                ws.iter()
+                    .any(|w| w == q || (q.len() >= 4 && w.starts_with(q.as_str())))
+            })
             .map(|(_, weight)| *weight)
             .max()
             .unwrap_or(0);
@@ -148,7 +181,11 @@ pub fn query_words(query: &str) -> Vec<String> {
         if STOP.contains(&w.as_str()) {
             continue;
         }
-        let w = SYNONYMS.iter().find(|(from, _)| *from == w).map(|(_, to)| stem(to)).unwrap_or(w);
+        let w = SYNONYMS
+            .iter()
+            .find(|(from, _)| *from == w)
+            .map(|(_, to)| stem(to))
+            .unwrap_or(w);
         if !out.contains(&w) {
             out.push(w);
         }
@@ -157,21 +194,39 @@ pub fn query_words(query: &str) -> Vec<String> {
 }
 
 /// The operations a search may show under the filters, best first.
-pub fn search<'a>(query: &str, tag: Option<&str>, limit: usize, filters: &[&Filter]) -> Vec<&'a Operation> {
+pub fn search<'a>(
+    query: &str,
+    tag: Option<&str>,
+    limit: usize,
+    filters: &[&Filter],
+) -> Vec<&'a Operation> {
     let qw = query_words(query);
     let mut scored: Vec<(u32, &Operation)> = catalog::all()
         .iter()
         .filter(|op| tag.is_none_or(|t| op.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
-        .filter(|op| filters.iter().all(|f| f.admits_operation(&op.operation_id, &op.tags, op.is_read_only()).is_ok()))
+        .filter(|op| {
+            filters.iter().all(|f| {
+                f.admits_operation(&op.operation_id, &op.tags, op.is_read_only())
+                    .is_ok()
+            })
+        })
         .map(|op| (score(op, &qw), op))
         .filter(|(s, _)| *s > 0 || qw.is_empty())
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.path.len().cmp(&b.1.path.len())).then(a.1.operation_id.cmp(&b.1.operation_id)));
+    scored.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then(a.1.path.len().cmp(&b.1.path.len()))
+            .then(a.1.operation_id.cmp(&b.1.operation_id))
+    });
     scored.into_iter().take(limit).map(|(_, op)| op).collect()
 }
 
 fn summary_line(op: &Operation) -> Value {
-    let summary = if op.summary.is_empty() { super::curated::first_sentence(&op.description, 120) } else { op.summary.clone() };
+    let summary = if op.summary.is_empty() {
+        super::curated::first_sentence(&op.description, 120)
+    } else {
+        op.summary.clone()
+    };
     json!({"operation_id": op.operation_id, "method": op.method, "path": op.path, "tag": op.tag,
            "summary": summary, "read_only": op.is_read_only(), "deprecated": op.deprecated})
 }
@@ -181,10 +236,19 @@ pub fn closest(operation_id: &str, n: usize) -> Vec<String> {
     let lower = operation_id.to_lowercase();
     let mut scored: Vec<(usize, &str)> = catalog::all()
         .iter()
-        .map(|op| (edit_distance(&lower, &op.operation_id.to_lowercase()), op.operation_id.as_str()))
+        .map(|op| {
+            (
+                edit_distance(&lower, &op.operation_id.to_lowercase()),
+                op.operation_id.as_str(),
+            )
+        })
         .collect();
     scored.sort();
-    scored.into_iter().take(n).map(|(_, id)| id.to_string()).collect()
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, id)| id.to_string())
+        .collect()
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -193,7 +257,11 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            cur.push(
+                (prev[j] + usize::from(ca != *cb))
+                    .min(prev[j + 1] + 1)
+                    .min(cur[j] + 1),
+            );
         }
         prev = cur;
     }
@@ -207,7 +275,11 @@ pub fn example_arguments(op: &Operation) -> Value {
 }
 
 fn example_value(s: &Value) -> Option<Value> {
-    if let Some(e) = s.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(e) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.first())
+    {
         return Some(e.clone());
     }
     if let Some(d) = s.get("default") {
@@ -225,23 +297,49 @@ fn example_value(s: &Value) -> Option<Value> {
             return example_value(&merged);
         }
     }
-    let ty = s.get("type").and_then(Value::as_str).unwrap_or(if s.get("properties").is_some() { "object" } else { "string" });
+    let ty = s
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(if s.get("properties").is_some() {
+            "object"
+        } else {
+            "string"
+        });
     Some(match ty {
         "object" => {
             let props = s.get("properties").and_then(Value::as_object);
             let mut out = Map::new();
-            for r in s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-                let v = props.and_then(|p| p.get(r)).and_then(example_value).unwrap_or(json!("example"));
+            for r in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let v = props
+                    .and_then(|p| p.get(r))
+                    .and_then(example_value)
+                    .unwrap_or(json!("example"));
                 out.insert(r.to_string(), v);
             }
             Value::Object(out)
         }
         "array" => {
             let min = s.get("minItems").and_then(Value::as_u64).unwrap_or(0);
-            let item = s.get("items").and_then(example_value).unwrap_or(json!("example"));
+            let item = s
+                .get("items")
+                .and_then(example_value)
+                .unwrap_or(json!("example"));
             Value::Array((0..min.max(1)).map(|_| item.clone()).collect())
         }
-        "integer" => json!(s.get("minimum").and_then(Value::as_i64).unwrap_or(1).max(s.get("exclusiveMinimum").and_then(Value::as_i64).map(|m| m + 1).unwrap_or(i64::MIN))),
+        "integer" => json!(
+            s.get("minimum").and_then(Value::as_i64).unwrap_or(1).max(
+                s.get("exclusiveMinimum")
+                    .and_then(Value::as_i64)
+                    .map(|m| m + 1)
+                    .unwrap_or(i64::MIN)
+            )
+        ),
         "number" => json!(s.get("minimum").and_then(Value::as_f64).unwrap_or(1.0)),
         "boolean" => json!(false),
         _ => json!(example_string(s)),
@@ -255,10 +353,12 @@ fn example_string(s: &Value) -> String {
         Some("date-time") => return "2026-01-01T00:00:00Z".into(),
         _ => {}
     }
-    if let Some(p) = s.get("pattern").and_then(Value::as_str) {
-        if let Some(x) = string_for_pattern(p) {
-            return x;
-        }
+    if let Some(x) = s
+        .get("pattern")
+        .and_then(Value::as_str)
+        .and_then(string_for_pattern)
+    {
+        return x;
     }
     let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
     let mut out = "example".to_string();
@@ -290,7 +390,11 @@ fn string_for_pattern(pattern: &str) -> Option<String> {
                 let start = *i + usize::from(negated);
                 let end = start + chars[start..].iter().position(|&c| c == ']')?;
                 *i = end + 1;
-                if negated { "a".into() } else { chars[start].to_string() }
+                if negated {
+                    "a".into()
+                } else {
+                    chars[start].to_string()
+                }
             }
             '(' => {
                 let mut depth = 1;
@@ -346,7 +450,12 @@ fn string_for_pattern(pattern: &str) -> Option<String> {
 
 fn describe(op: &Operation) -> Value {
     let ann = annotations(&op.summary, &op.method, None);
-    let required: Vec<Value> = op.input_schema.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+    let required: Vec<Value> = op
+        .input_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     json!({
         "operation_id": op.operation_id, "method": op.method, "path": op.path, "tag": op.tag, "tags": op.tags,
         "summary": op.summary, "description": op.description, "deprecated": op.deprecated,
@@ -367,19 +476,24 @@ fn unknown_operation(id: &str) -> ToolError {
 }
 
 fn string_arg<'a>(args: &'a Value, name: &str) -> Result<&'a str, ToolError> {
-    args.get(name)
-        .and_then(Value::as_str)
-        .ok_or_else(|| ToolError::InvalidArguments(format!("`{name}` is required and must be a string")))
+    args.get(name).and_then(Value::as_str).ok_or_else(|| {
+        ToolError::InvalidArguments(format!("`{name}` is required and must be a string"))
+    })
 }
 
 fn check_keys(args: &Value, allowed: &[&str]) -> Result<(), ToolError> {
     match args {
         Value::Object(o) => match o.keys().find(|k| !allowed.contains(&k.as_str())) {
-            Some(k) => Err(ToolError::InvalidArguments(format!("unknown argument `{k}`; valid arguments: {}", allowed.join(", ")))),
+            Some(k) => Err(ToolError::InvalidArguments(format!(
+                "unknown argument `{k}`; valid arguments: {}",
+                allowed.join(", ")
+            ))),
             None => Ok(()),
         },
         Value::Null => Ok(()),
-        _ => Err(ToolError::InvalidArguments("arguments must be a JSON object".into())),
+        _ => Err(ToolError::InvalidArguments(
+            "arguments must be a JSON object".into(),
+        )),
     }
 }
 
@@ -389,11 +503,20 @@ pub fn run_search(args: &Value, filters: &[&Filter]) -> Outcome {
         check_keys(args, &["query", "tag", "limit"])?;
         let query = string_arg(args, "query")?;
         let tag = args.get("tag").and_then(Value::as_str);
-        let limit = args.get("limit").and_then(Value::as_u64).unwrap_or(10).clamp(1, 50) as usize;
-        let results: Vec<Value> = search(query, tag, limit, filters).into_iter().map(summary_line).collect();
+        let limit = args
+            .get("limit")
+            .and_then(Value::as_u64)
+            .unwrap_or(10)
+            .clamp(1, 50) as usize;
+        let results: Vec<Value> = search(query, tag, limit, filters)
+            .into_iter()
+            .map(summary_line)
+            .collect();
         let mut out = json!({"results": results});
         if results_empty(&out) {
-            out["hint"] = json!("No operation matched. Try fewer or other words, or drop `tag`; read-only mode and deny lists hide operations they refuse.");
+            out["hint"] = json!(
+                "No operation matched. Try fewer or other words, or drop `tag`; read-only mode and deny lists hide operations they refuse."
+            );
         }
         Ok(out)
     })();
@@ -409,7 +532,9 @@ pub fn run_describe(args: &Value) -> Outcome {
     let r = (|| {
         check_keys(args, &["operation_id"])?;
         let id = string_arg(args, "operation_id")?;
-        catalog::get(id).map(describe).ok_or_else(|| unknown_operation(id))
+        catalog::get(id)
+            .map(describe)
+            .ok_or_else(|| unknown_operation(id))
     })();
     Outcome::local(r)
 }
@@ -422,7 +547,12 @@ pub async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
         let op = catalog::get(id).ok_or_else(|| unknown_operation(id))?;
         for f in inv.filters {
             f.admits_operation(&op.operation_id, &op.tags, op.is_read_only())
-                .map_err(|why| ToolError::Refused(format!("operation {} is not allowed here: {why}", op.operation_id)))?;
+                .map_err(|why| {
+                    ToolError::Refused(format!(
+                        "operation {} is not allowed here: {why}",
+                        op.operation_id
+                    ))
+                })?;
         }
         Ok(op)
     })();
@@ -439,7 +569,11 @@ pub async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
     let attempts = out.attempts;
     let shaped = out.result.map(|r| {
         let is_list = r.body.is_array() || r.body.get("data").is_some_and(Value::is_array);
-        let mut body = if is_list { output::list_envelope(r.body, offset, limit, None) } else { output::object_root(r.body) };
+        let mut body = if is_list {
+            output::list_envelope(r.body, offset, limit, None)
+        } else {
+            output::object_root(r.body)
+        };
         if !inv.expose_private_metadata {
             output::redact_private_metadata(&mut body);
         }

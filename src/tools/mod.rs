@@ -69,12 +69,22 @@ pub struct Outcome {
 impl Outcome {
     /// A result computed without calling Clerk.
     pub fn local(result: Result<Value, ToolError>) -> Outcome {
-        Outcome { result, operation_id: None, status: None, attempts: 0 }
+        Outcome {
+            result,
+            operation_id: None,
+            status: None,
+            attempts: 0,
+        }
     }
 
     /// A failure before any request.
     pub fn failed(op: Option<&str>, e: ToolError) -> Outcome {
-        Outcome { result: Err(e), operation_id: op.map(String::from), status: None, attempts: 0 }
+        Outcome {
+            result: Err(e),
+            operation_id: op.map(String::from),
+            status: None,
+            attempts: 0,
+        }
     }
 
     /// A Clerk call's outcome.
@@ -83,7 +93,12 @@ impl Outcome {
             Ok((s, v)) => (Some(s), Ok(v)),
             Err(e) => (e.status(), Err(ToolError::Api(e))),
         };
-        Outcome { result, operation_id: Some(op.to_string()), status, attempts }
+        Outcome {
+            result,
+            operation_id: Some(op.to_string()),
+            status,
+            attempts,
+        }
     }
 
     /// Clerk's trace id, when the failure carried one.
@@ -101,12 +116,24 @@ pub fn needs_key(t: &ToolDef) -> bool {
 }
 
 /// Runs a tool. `key` is `None` only for tools that do not need one.
-pub async fn run(t: &ToolDef, inv: Option<&Invocation<'_>>, filters: &[&Filter], args: Value) -> Outcome {
+pub async fn run(
+    t: &ToolDef,
+    inv: Option<&Invocation<'_>>,
+    filters: &[&Filter],
+    args: Value,
+) -> Outcome {
     match (t.action, inv) {
         (Action::ApiSearch, _) => api::run_search(&args, filters),
         (Action::ApiDescribe, _) => api::run_describe(&args),
         (Action::ApiCall, Some(inv)) => api::run_call(inv, &args).await,
-        (Action::Curated(c), Some(inv)) => c.call(inv, args, &serde_json::Value::Object((*t.tool.input_schema).clone())).await,
+        (Action::Curated(c), Some(inv)) => {
+            c.call(
+                inv,
+                args,
+                &serde_json::Value::Object((*t.tool.input_schema).clone()),
+            )
+            .await
+        }
         (_, None) => Outcome::failed(None, ToolError::MissingKey("no Clerk key".into())),
     }
 }

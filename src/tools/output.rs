@@ -5,8 +5,7 @@ use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
 /// What replaces private metadata in results unless the server runs with `--expose-private-metadata`.
-pub const PRIVATE_METADATA_MARKER: &str =
-    "[redacted: private metadata is server-side secret data; start clerk-mcp with --expose-private-metadata to return it]";
+pub const PRIVATE_METADATA_MARKER: &str = "[redacted: private metadata is server-side secret data; start clerk-mcp with --expose-private-metadata to return it]";
 
 /// Output schema of every list tool: `{data, total_count, has_more, next_offset}`.
 pub fn list_output_schema() -> Value {
@@ -99,7 +98,9 @@ pub fn success(structured: Value) -> CallToolResult {
 
 /// An `isError` result carrying the error as JSON text the model can act on.
 pub fn error(err: &Value) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(serde_json::to_string(err).unwrap_or_default())])
+    CallToolResult::error(vec![ContentBlock::text(
+        serde_json::to_string(err).unwrap_or_default(),
+    )])
 }
 
 #[cfg(test)]
@@ -109,13 +110,27 @@ mod tests {
     #[test]
     fn envelopes_every_list_shape() {
         let a = list_envelope(json!([{"id": 1}, {"id": 2}]), 0, 2, Some(5));
-        assert_eq!(a, json!({"data": [{"id": 1}, {"id": 2}], "total_count": 5, "has_more": true, "next_offset": 2}));
+        assert_eq!(
+            a,
+            json!({"data": [{"id": 1}, {"id": 2}], "total_count": 5, "has_more": true, "next_offset": 2})
+        );
         let b = list_envelope(json!({"data": [{"id": 3}], "total_count": 3}), 2, 10, None);
-        assert_eq!(b, json!({"data": [{"id": 3}], "total_count": 3, "has_more": false}));
-        let c = list_envelope(json!({"m2m_tokens": [{"id": 1}], "total_count": 1}), 0, 10, None);
+        assert_eq!(
+            b,
+            json!({"data": [{"id": 3}], "total_count": 3, "has_more": false})
+        );
+        let c = list_envelope(
+            json!({"m2m_tokens": [{"id": 1}], "total_count": 1}),
+            0,
+            10,
+            None,
+        );
         assert_eq!(c["data"], json!([{"id": 1}]));
         let d = list_envelope(json!([{"id": 1}]), 0, 1, None);
-        assert_eq!((d["has_more"].clone(), d["next_offset"].clone()), (json!(true), json!(1)));
+        assert_eq!(
+            (d["has_more"].clone(), d["next_offset"].clone()),
+            (json!(true), json!(1))
+        );
     }
 
     #[test]
@@ -123,7 +138,10 @@ mod tests {
         let mut v = json!({"private_metadata": {"ssn": 1}, "data": [{"organization": {"private_metadata": {"k": "v"}}}], "x": {"private_metadata": null}});
         redact_private_metadata(&mut v);
         assert_eq!(v["private_metadata"], json!(PRIVATE_METADATA_MARKER));
-        assert_eq!(v["data"][0]["organization"]["private_metadata"], json!(PRIVATE_METADATA_MARKER));
+        assert_eq!(
+            v["data"][0]["organization"]["private_metadata"],
+            json!(PRIVATE_METADATA_MARKER)
+        );
         assert_eq!(v["x"]["private_metadata"], Value::Null);
         assert!(!v.to_string().contains("ssn"));
     }

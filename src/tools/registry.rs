@@ -1,9 +1,9 @@
 //! The tool inventory: every tool with its toolset and annotations, and the one place where the
-//! filters are applied, always in the same order:
+//! filters are applied, always in the same order: toolsets (`--toolsets`, default set or `all`), then
+//! the allow list (`--tools`), then the deny list (`--exclude-tools`), then read-only (`--read-only`).
 //!
-//! 1. toolsets (`--toolsets`, default set or `all`), 2. allow list (`--tools`), 3. deny list
-//! (`--exclude-tools`), 4. read-only (`--read-only`). Per-request headers form a second [`Filter`] that
-//! is intersected with the server's, so a request can only ever narrow what the server allows.
+//! Per-request headers form a second [`Filter`] that is intersected with the server's, so a request can
+//! only ever narrow what the server allows.
 
 use super::curated::Curated;
 use rmcp::model::{Tool, ToolAnnotations};
@@ -12,8 +12,17 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Toolsets in the order their tools are listed.
-pub const TOOLSETS: [&str; 9] =
-    ["users", "organizations", "members", "invitations", "roles", "sessions", "restrictions", "domains", "api"];
+pub const TOOLSETS: [&str; 9] = [
+    "users",
+    "organizations",
+    "members",
+    "invitations",
+    "roles",
+    "sessions",
+    "restrictions",
+    "domains",
+    "api",
+];
 
 /// Toolsets enabled when none are configured.
 pub const DEFAULT_TOOLSETS: [&str; 5] = ["users", "organizations", "members", "invitations", "api"];
@@ -40,6 +49,9 @@ pub struct ToolDef {
     pub toolset: &'static str,
     /// Whether it only reads (listed and callable under `--read-only`).
     pub read_only: bool,
+    /// Whether it enforces read-only per Clerk operation itself (`clerk_api_call`): then read-only mode
+    /// keeps it, and only its GET operations run.
+    pub gates_operations: bool,
     /// What calling it does.
     pub action: Action,
 }
@@ -66,12 +78,22 @@ pub fn annotations(title: &str, method: &str, destructive: Option<bool>) -> Tool
 }
 
 /// Builds an MCP tool definition.
-pub fn tool(name: &'static str, title: &str, description: String, input: Value, output: Value, ann: ToolAnnotations) -> Tool {
+pub fn tool(
+    name: &'static str,
+    title: &str,
+    description: String,
+    input: Value,
+    output: Value,
+    ann: ToolAnnotations,
+) -> Tool {
     let obj = |v: Value| match v {
         Value::Object(m) => Arc::new(m),
         _ => Arc::new(serde_json::Map::new()),
     };
-    Tool::new(name, description, obj(input)).with_title(title).with_raw_output_schema(obj(output)).with_annotations(ann)
+    Tool::new(name, description, obj(input))
+        .with_title(title)
+        .with_raw_output_schema(obj(output))
+        .with_annotations(ann)
 }
 
 /// A set of narrowing rules; `None` means "no restriction from this rule".
@@ -93,13 +115,20 @@ impl Filter {
         self.toolsets.as_ref().is_none_or(|s| s.contains(t.toolset))
             && self.allow.as_ref().is_none_or(|a| a.contains(t.name()))
             && !self.deny.contains(t.name())
-            && (!self.read_only || t.read_only)
+            && (!self.read_only || t.read_only || t.gates_operations)
     }
 
     /// Why a tool does not pass, for a refusal a user can act on.
     pub fn refusal(&self, t: &ToolDef, source: &str) -> Option<String> {
-        if self.toolsets.as_ref().is_some_and(|s| !s.contains(t.toolset)) {
-            return Some(format!("its toolset `{}` is not enabled {source}", t.toolset));
+        if self
+            .toolsets
+            .as_ref()
+            .is_some_and(|s| !s.contains(t.toolset))
+        {
+            return Some(format!(
+                "its toolset `{}` is not enabled {source}",
+                t.toolset
+            ));
         }
         if self.allow.as_ref().is_some_and(|a| !a.contains(t.name())) {
             return Some(format!("it is not in the allowed tools {source}"));
@@ -107,7 +136,7 @@ impl Filter {
         if self.deny.contains(t.name()) {
             return Some(format!("it is excluded {source}"));
         }
-        if self.read_only && !t.read_only {
+        if self.read_only && !t.read_only && !t.gates_operations {
             return Some(format!("it changes data and read-only mode is on {source}"));
         }
         None
@@ -115,7 +144,12 @@ impl Filter {
 
     /// Whether an API operation (for `clerk_api_call` / `clerk_api_search`) passes the deny list and
     /// read-only rule. Deny entries match operationIds and tags, case-insensitively.
-    pub fn admits_operation(&self, operation_id: &str, tags: &[String], read_only: bool) -> Result<(), String> {
+    pub fn admits_operation(
+        &self,
+        operation_id: &str,
+        tags: &[String],
+        read_only: bool,
+    ) -> Result<(), String> {
         let denied = self.deny.iter().find(|d| {
             d.eq_ignore_ascii_case(operation_id) || tags.iter().any(|t| t.eq_ignore_ascii_case(d))
         });
@@ -135,12 +169,23 @@ pub struct Registry {
     tools: Vec<ToolDef>,
 }
 
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
 impl Registry {
     /// Builds every tool definition (cheap enough to do once at start).
     pub fn new() -> Registry {
         let mut tools: Vec<ToolDef> = super::curated::all().map(|c| c.definition()).collect();
         tools.extend(super::api::definitions());
-        let order = |t: &ToolDef| TOOLSETS.iter().position(|s| *s == t.toolset).unwrap_or(usize::MAX);
+        let order = |t: &ToolDef| {
+            TOOLSETS
+                .iter()
+                .position(|s| *s == t.toolset)
+                .unwrap_or(usize::MAX)
+        };
         tools.sort_by_key(order); // stable: keeps declaration order inside a toolset
         Registry { tools }
     }
@@ -156,20 +201,37 @@ impl Registry {
     }
 
     /// Tools passing every filter given, in listing order.
-    pub fn visible<'a>(&'a self, filters: &'a [&'a Filter]) -> impl Iterator<Item = &'a ToolDef> + 'a {
-        self.tools.iter().filter(move |t| filters.iter().all(|f| f.admits(t)))
+    pub fn visible<'a>(
+        &'a self,
+        filters: &'a [&'a Filter],
+    ) -> impl Iterator<Item = &'a ToolDef> + 'a {
+        self.tools
+            .iter()
+            .filter(move |t| filters.iter().all(|f| f.admits(t)))
     }
 
     /// Checks names given in configuration, so a typo fails at startup with the valid names.
-    pub fn validate_names(&self, what: &str, names: &BTreeSet<String>, also_ok: impl Fn(&str) -> bool) -> Result<(), String> {
-        let unknown: Vec<&String> = names.iter().filter(|n| self.get(n).is_none() && !also_ok(n)).collect();
+    pub fn validate_names(
+        &self,
+        what: &str,
+        names: &BTreeSet<String>,
+        also_ok: impl Fn(&str) -> bool,
+    ) -> Result<(), String> {
+        let unknown: Vec<&String> = names
+            .iter()
+            .filter(|n| self.get(n).is_none() && !also_ok(n))
+            .collect();
         if unknown.is_empty() {
             return Ok(());
         }
         let valid: Vec<&str> = self.tools.iter().map(ToolDef::name).collect();
         Err(format!(
             "unknown tool name(s) in {what}: {}. Valid tools: {}",
-            unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            unknown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             valid.join(", ")
         ))
     }
@@ -186,7 +248,10 @@ pub fn parse_toolsets(raw: &str) -> Result<BTreeSet<String>, String> {
                 out.insert(p.to_string());
             }
             p => {
-                return Err(format!("unknown toolset `{p}`. Valid toolsets: {}, or `all` / `default`", TOOLSETS.join(", ")));
+                return Err(format!(
+                    "unknown toolset `{p}`. Valid toolsets: {}, or `all` / `default`",
+                    TOOLSETS.join(", ")
+                ));
             }
         }
     }
@@ -195,5 +260,9 @@ pub fn parse_toolsets(raw: &str) -> Result<BTreeSet<String>, String> {
 
 /// Splits a comma-separated list into a set.
 pub fn parse_list(raw: &str) -> BTreeSet<String> {
-    raw.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect()
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
 }

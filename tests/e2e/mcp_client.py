@@ -5,19 +5,42 @@ Usage:
   mcp_client.py stdio MODE PLAN_JSON COMMAND [ARG ...]      (environment passed through)
 
 MODE is the SDK's connect mode: "auto" (2026-07-28 via server/discover) or "legacy" (2025-11-25
-initialize). PLAN_JSON is a list of [tool_name, arguments] calls made after tools/list. Prints one JSON
-object: {"protocol_version", "server", "tools": [...], "results": [{"is_error", "structured", "text"}]}.
+initialize). PLAN_JSON is a list of [tool_name, arguments] calls made after tools/list; a string argument
+"${N.path.to.value}" is replaced by that value from result N (e.g. "${0.structured.id}"), so a scenario
+can use ids created earlier. Prints one JSON object: {"protocol_version", "server", "tools": [...],
+"results": [{"is_error", "structured", "text"} | {"protocol_error": {"code", "message"}}]}.
 """
 
 import asyncio
 import json
 import os
+import re
 import sys
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+
+REF = re.compile(r"^\$\{(\d+)\.([^}]*)\}$")
+
+
+def lookup(results, index, path):
+    value = results[index]
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
+
+
+def resolve(obj, results):
+    if isinstance(obj, str):
+        m = REF.match(obj)
+        return lookup(results, int(m.group(1)), m.group(2)) if m else obj
+    if isinstance(obj, list):
+        return [resolve(x, results) for x in obj]
+    if isinstance(obj, dict):
+        return {k: resolve(v, results) for k, v in obj.items()}
+    return obj
 
 
 async def drive(client, plan):
@@ -35,7 +58,12 @@ async def drive(client, plan):
     ]
     results = []
     for name, args in plan:
-        r = await client.call_tool(name, args)
+        try:
+            r = await client.call_tool(name, resolve(args, results))
+        except Exception as e:  # a JSON-RPC error: the SDK raises
+            err = getattr(e, "error", None)
+            results.append({"protocol_error": {"code": getattr(err, "code", None), "message": str(e)}})
+            continue
         text = "".join(c.text for c in r.content if getattr(c, "type", None) == "text")
         results.append({"is_error": bool(r.is_error), "structured": r.structured_content, "text": text})
     out["results"] = results

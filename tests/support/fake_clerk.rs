@@ -5,6 +5,8 @@
 //!
 //! Tests can read every request it received (raw path and query, headers, body) and queue faults
 //! (status, headers, body, delay) for the next matching requests.
+// Handlers return ready responses as their error value; boxing them would only add noise.
+#![allow(clippy::result_large_err)]
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
@@ -29,10 +31,15 @@ pub struct Seen {
 impl Seen {
     /// Query pairs in order, repeated keys kept.
     pub fn query_pairs(&self) -> Vec<(String, String)> {
-        form_urlencoded::parse(self.query.as_bytes()).into_owned().collect()
+        form_urlencoded::parse(self.query.as_bytes())
+            .into_owned()
+            .collect()
     }
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(String::from)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from)
     }
 }
 
@@ -49,7 +56,14 @@ pub struct Fault {
 
 impl Fault {
     pub fn new(status: u16, body: impl Into<String>) -> Fault {
-        Fault { method: None, path_prefix: String::new(), status, headers: vec![], body: body.into(), delay: Duration::ZERO }
+        Fault {
+            method: None,
+            path_prefix: String::new(),
+            status,
+            headers: vec![],
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
     }
     pub fn on(mut self, method: &'static str, path_prefix: &str) -> Fault {
         self.method = Some(method);
@@ -117,18 +131,30 @@ impl FakeClerk {
 
     /// Starts a fake that accepts exactly these keys.
     pub async fn with_keys(keys: &[&str]) -> FakeClerk {
-        let shared = Arc::new(Mutex::new(Shared { keys: keys.iter().map(|k| k.to_string()).collect(), ..Default::default() }));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake clerk");
+        let shared = Arc::new(Mutex::new(Shared {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            ..Default::default()
+        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake clerk");
         let addr = listener.local_addr().unwrap();
         let s = shared.clone();
-        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let s = s.clone();
-            async move { handle(s, method, uri, headers, body).await }
-        });
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let s = s.clone();
+                async move { handle(s, method, uri, headers, body).await }
+            },
+        );
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        FakeClerk { url: format!("http://{addr}/v1"), addr, shared, task }
+        FakeClerk {
+            url: format!("http://{addr}/v1"),
+            addr,
+            shared,
+            task,
+        }
     }
 
     pub fn requests(&self) -> Vec<Seen> {
@@ -176,20 +202,42 @@ impl FakeClerk {
 
 fn trace_id(store: &mut Store) -> String {
     store.seq += 1;
-    format!("trace_{:032x}", store.seq.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+    format!(
+        "trace_{:032x}",
+        store.seq.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+    )
 }
 
-fn clerk_error(store: &mut Store, status: u16, code: &str, message: &str, long: &str, meta: Value) -> Response {
+fn clerk_error(
+    store: &mut Store,
+    status: u16,
+    code: &str,
+    message: &str,
+    long: &str,
+    meta: Value,
+) -> Response {
     let mut e = json!({"message": message, "long_message": long, "code": code});
     if !meta.is_null() {
         e["meta"] = meta;
     }
     let body = json!({"errors": [e], "clerk_trace_id": trace_id(store)});
-    (StatusCode::from_u16(status).unwrap(), [("content-type", "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::from_u16(status).unwrap(),
+        [("content-type", "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn not_found(store: &mut Store) -> Response {
-    clerk_error(store, 404, "resource_not_found", "not found", "Resource not found", Value::Null)
+    clerk_error(
+        store,
+        404,
+        "resource_not_found",
+        "not found",
+        "Resource not found",
+        Value::Null,
+    )
 }
 
 fn missing_param(store: &mut Store, name: &str) -> Response {
@@ -204,11 +252,23 @@ fn missing_param(store: &mut Store, name: &str) -> Response {
 }
 
 fn invalid_param(store: &mut Store, name: &str, why: &str) -> Response {
-    clerk_error(store, 422, "form_param_value_invalid", &format!("{name} is invalid"), why, json!({"param_name": name}))
+    clerk_error(
+        store,
+        422,
+        "form_param_value_invalid",
+        &format!("{name} is invalid"),
+        why,
+        json!({"param_name": name}),
+    )
 }
 
 fn ok(v: Value) -> Response {
-    (StatusCode::OK, [("content-type", "application/json")], v.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 fn new_id(store: &mut Store, prefix: &str) -> String {
@@ -265,7 +325,10 @@ fn new_user(store: &mut Store, b: &Value) -> Value {
                    "linked_to": [], "created_at": ts, "updated_at": ts})
         })
         .collect();
-    let primary = emails.first().map(|e| e["id"].clone()).unwrap_or(Value::Null);
+    let primary = emails
+        .first()
+        .map(|e| e["id"].clone())
+        .unwrap_or(Value::Null);
     json!({
         "id": id, "object": "user", "external_id": b.get("external_id").cloned().unwrap_or(Value::Null),
         "username": b.get("username").cloned().unwrap_or(Value::Null),
@@ -289,12 +352,25 @@ fn new_user(store: &mut Store, b: &Value) -> Value {
 }
 
 fn user_emails(u: &Value) -> Vec<String> {
-    u["email_addresses"].as_array().into_iter().flatten().filter_map(|e| e["email_address"].as_str()).map(String::from).collect()
+    u["email_addresses"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["email_address"].as_str())
+        .map(String::from)
+        .collect()
 }
 
 fn slugify(name: &str) -> String {
-    let s: String = name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
-    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+    let s: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    s.split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Parsed query: key → values (repeated keys kept).
@@ -305,7 +381,11 @@ impl Query {
         self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
     }
     fn all(&self, k: &str) -> Vec<&str> {
-        self.0.iter().filter(|(a, _)| a == k).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     fn flag(&self, k: &str) -> bool {
         self.get(k) == Some("true")
@@ -317,12 +397,24 @@ fn page(store: &mut Store, q: &Query, items: Vec<Value>) -> Result<(Vec<Value>, 
     let limit = match q.get("limit").map(str::parse::<usize>) {
         None => 10,
         Some(Ok(n)) if (1..=500).contains(&n) => n,
-        Some(_) => return Err(invalid_param(store, "limit", "limit must be an integer between 1 and 500")),
+        Some(_) => {
+            return Err(invalid_param(
+                store,
+                "limit",
+                "limit must be an integer between 1 and 500",
+            ));
+        }
     };
     let offset = match q.get("offset").map(str::parse::<usize>) {
         None => 0,
         Some(Ok(n)) => n,
-        Some(_) => return Err(invalid_param(store, "offset", "offset must be an integer greater or equal to 0")),
+        Some(_) => {
+            return Err(invalid_param(
+                store,
+                "offset",
+                "offset must be an integer greater or equal to 0",
+            ));
+        }
     };
     let total = items.len();
     Ok((items.into_iter().skip(offset).take(limit).collect(), total))
@@ -346,9 +438,17 @@ fn legacy_list(store: &mut Store, q: &Query, items: Vec<Value>) -> Response {
     }
 }
 
-fn sorted_newest_first(map: &BTreeMap<String, Value>, filter: impl Fn(&Value) -> bool) -> Vec<Value> {
+fn sorted_newest_first(
+    map: &BTreeMap<String, Value>,
+    filter: impl Fn(&Value) -> bool,
+) -> Vec<Value> {
     let mut v: Vec<Value> = map.values().filter(|x| filter(x)).cloned().collect();
-    v.sort_by(|a, b| b["created_at"].as_u64().cmp(&a["created_at"].as_u64()).then(b["id"].as_str().cmp(&a["id"].as_str())));
+    v.sort_by(|a, b| {
+        b["created_at"]
+            .as_u64()
+            .cmp(&a["created_at"].as_u64())
+            .then(b["id"].as_str().cmp(&a["id"].as_str()))
+    });
     v
 }
 
@@ -356,27 +456,54 @@ fn deleted(object: &str, id: &str) -> Response {
     ok(json!({"object": object, "id": id, "deleted": true}))
 }
 
-async fn handle(shared: Arc<Mutex<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    shared: Arc<Mutex<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
-    let json_body: Value = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body).unwrap_or(Value::String(String::from_utf8_lossy(&body).into())) };
+    let json_body: Value = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&body).into()))
+    };
     let fault = {
         let mut g = shared.lock().unwrap();
-        g.seen.push(Seen { method: method.to_string(), path: path.clone(), query: query.clone(), headers: headers.clone(), body: json_body.clone() });
-        let idx = g.faults.iter().position(|f| f.method.is_none_or(|m| m == method.as_str()) && path.starts_with(&f.path_prefix));
+        g.seen.push(Seen {
+            method: method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            headers: headers.clone(),
+            body: json_body.clone(),
+        });
+        let idx = g.faults.iter().position(|f| {
+            f.method.is_none_or(|m| m == method.as_str()) && path.starts_with(&f.path_prefix)
+        });
         idx.and_then(|i| g.faults.remove(i))
     };
     if let Some(f) = fault {
         tokio::time::sleep(f.delay).await;
         let mut resp = (StatusCode::from_u16(f.status).unwrap(), f.body).into_response();
         for (k, v) in f.headers {
-            resp.headers_mut().insert(axum::http::HeaderName::try_from(k).unwrap(), v.parse().unwrap());
+            resp.headers_mut().insert(
+                axum::http::HeaderName::try_from(k).unwrap(),
+                v.parse().unwrap(),
+            );
         }
         return resp;
     }
     let mut g = shared.lock().unwrap();
-    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let authorized = auth.strip_prefix("Bearer ").is_some_and(|k| g.keys.iter().any(|x| x == k));
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let authorized = auth
+        .strip_prefix("Bearer ")
+        .is_some_and(|k| g.keys.iter().any(|x| x == k));
     let store = &mut g.store;
     if !authorized {
         return clerk_error(
@@ -389,23 +516,42 @@ async fn handle(shared: Arc<Mutex<Shared>>, method: Method, uri: Uri, headers: H
         );
     }
     if json_body.is_string() {
-        return clerk_error(store, 400, "malformed_request", "malformed request", "The request body is not valid JSON", Value::Null);
+        return clerk_error(
+            store,
+            400,
+            "malformed_request",
+            "malformed request",
+            "The request body is not valid JSON",
+            Value::Null,
+        );
     }
-    let Some(rest) = path.strip_prefix("/v1") else { return not_found(store) };
+    let Some(rest) = path.strip_prefix("/v1") else {
+        return not_found(store);
+    };
     let segs: Vec<String> = rest
         .split('/')
         .skip(1)
-        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
-    let q = Query(form_urlencoded::parse(query.as_bytes()).into_owned().collect());
+    let q = Query(
+        form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect(),
+    );
     let b = &json_body;
     route(store, method.as_str(), &segs, &q, b)
 }
 
 fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Response {
     match (m, segs) {
-        ("GET", ["jwks"]) => ok(json!({"keys": [{"use": "sig", "kty": "RSA", "kid": "ins_fake", "alg": "RS256", "n": "AQAB", "e": "AQAB"}]})),
+        ("GET", ["jwks"]) => ok(
+            json!({"keys": [{"use": "sig", "kty": "RSA", "kid": "ins_fake", "alg": "RS256", "n": "AQAB", "e": "AQAB"}]}),
+        ),
         // ---- users
         ("GET", ["users"]) => {
             let users = filter_users(s, q);
@@ -419,14 +565,29 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             ok(json!({"object": "total_count", "total_count": n}))
         }
         ("POST", ["users"]) => {
-            for e in b["email_address"].as_array().into_iter().flatten().filter_map(Value::as_str) {
-                if s.users.values().any(|u| user_emails(u).iter().any(|x| x == e)) {
-                    return clerk_error(s, 422, "form_identifier_exists", "That email address is taken. Please try another.",
-                        "That email address is taken. Please try another.", json!({"param_name": "email_address"}));
+            for e in b["email_address"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                if s.users
+                    .values()
+                    .any(|u| user_emails(u).iter().any(|x| x == e))
+                {
+                    return clerk_error(
+                        s,
+                        422,
+                        "form_identifier_exists",
+                        "That email address is taken. Please try another.",
+                        "That email address is taken. Please try another.",
+                        json!({"param_name": "email_address"}),
+                    );
                 }
             }
             let u = new_user(s, b);
-            s.users.insert(u["id"].as_str().unwrap().to_string(), u.clone());
+            s.users
+                .insert(u["id"].as_str().unwrap().to_string(), u.clone());
             ok(u)
         }
         (_, ["users", id, rest @ ..]) if !s.users.contains_key(*id) && *id != "count" => {
@@ -438,7 +599,17 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             let ts = now(s);
             let u = s.users.get_mut(*id).unwrap();
             for (k, v) in b.as_object().into_iter().flatten() {
-                if ["first_name", "last_name", "username", "external_id", "locale", "delete_self_enabled", "create_organization_enabled"].contains(&k.as_str()) {
+                if [
+                    "first_name",
+                    "last_name",
+                    "username",
+                    "external_id",
+                    "locale",
+                    "delete_self_enabled",
+                    "create_organization_enabled",
+                ]
+                .contains(&k.as_str())
+                {
                     u[k] = v.clone();
                 }
             }
@@ -476,7 +647,12 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             ok(u.clone())
         }
         ("GET", ["users", id, "organization_memberships"]) => {
-            let items: Vec<Value> = s.memberships.iter().filter(|((_, u), _)| u == id).map(|(_, v)| v.clone()).collect();
+            let items: Vec<Value> = s
+                .memberships
+                .iter()
+                .filter(|((_, u), _)| u == id)
+                .map(|(_, v)| v.clone())
+                .collect();
             envelope(s, q, items)
         }
         // ---- organizations
@@ -484,18 +660,34 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             let query = q.get("query").map(str::to_lowercase);
             let items = sorted_newest_first(&s.orgs, |o| {
                 query.as_ref().is_none_or(|x| {
-                    o["name"].as_str().unwrap_or("").to_lowercase().contains(x) || o["slug"].as_str().unwrap_or("").contains(x) || o["id"].as_str() == Some(x)
+                    o["name"].as_str().unwrap_or("").to_lowercase().contains(x)
+                        || o["slug"].as_str().unwrap_or("").contains(x)
+                        || o["id"].as_str() == Some(x)
                 })
             });
-            let items = items.into_iter().map(|o| with_members_count(s, o, q.flag("include_members_count"))).collect();
+            let items = items
+                .into_iter()
+                .map(|o| with_members_count(s, o, q.flag("include_members_count")))
+                .collect();
             envelope(s, q, items)
         }
         ("POST", ["organizations"]) => {
-            let Some(name) = b["name"].as_str().filter(|n| !n.is_empty()) else { return missing_param(s, "name") };
-            let slug = b["slug"].as_str().map(String::from).unwrap_or_else(|| slugify(name));
+            let Some(name) = b["name"].as_str().filter(|n| !n.is_empty()) else {
+                return missing_param(s, "name");
+            };
+            let slug = b["slug"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| slugify(name));
             if s.orgs.values().any(|o| o["slug"] == json!(slug)) {
-                return clerk_error(s, 422, "form_identifier_exists", "That slug is taken. Please try another.",
-                    "That slug is taken. Please try another.", json!({"param_name": "slug"}));
+                return clerk_error(
+                    s,
+                    422,
+                    "form_identifier_exists",
+                    "That slug is taken. Please try another.",
+                    "That slug is taken. Please try another.",
+                    json!({"param_name": "slug"}),
+                );
             }
             let id = new_id(s, "org");
             let ts = now(s);
@@ -509,7 +701,11 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
         }
         (_, ["organizations", key, rest @ ..]) => {
             // Organizations are addressed by id or by slug.
-            let id = s.orgs.values().find(|o| o["id"] == json!(key) || o["slug"] == json!(key)).map(|o| o["id"].as_str().unwrap().to_string());
+            let id = s
+                .orgs
+                .values()
+                .find(|o| o["id"] == json!(key) || o["slug"] == json!(key))
+                .map(|o| o["id"].as_str().unwrap().to_string());
             match id {
                 Some(id) => org_route(s, m, &id, rest, q, b),
                 None => not_found(s),
@@ -520,14 +716,29 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             let status = q.get("status").map(String::from);
             let query = q.get("query").map(String::from);
             let items = sorted_newest_first(&s.invitations, |i| {
-                status.as_ref().is_none_or(|st| i["status"] == json!(st)) && query.as_ref().is_none_or(|x| i["email_address"].as_str().unwrap_or("").contains(x.as_str()))
+                status.as_ref().is_none_or(|st| i["status"] == json!(st))
+                    && query.as_ref().is_none_or(|x| {
+                        i["email_address"]
+                            .as_str()
+                            .unwrap_or("")
+                            .contains(x.as_str())
+                    })
             });
             legacy_list(s, q, items)
         }
         ("POST", ["invitations"]) => {
-            let Some(email) = b["email_address"].as_str() else { return missing_param(s, "email_address") };
+            let Some(email) = b["email_address"].as_str() else {
+                return missing_param(s, "email_address");
+            };
             if !email.contains('@') {
-                return clerk_error(s, 422, "form_param_format_invalid", "is invalid", "email_address must be a valid email address.", json!({"param_name": "email_address"}));
+                return clerk_error(
+                    s,
+                    422,
+                    "form_param_format_invalid",
+                    "is invalid",
+                    "email_address must be a valid email address.",
+                    json!({"param_name": "email_address"}),
+                );
             }
             let id = new_id(s, "inv");
             let ts = now(s);
@@ -547,7 +758,12 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
         // ---- roles & permissions
         ("GET", ["organization_roles"]) => {
             let query = q.get("query").map(String::from);
-            let items = sorted_newest_first(&s.roles, |r| query.as_ref().is_none_or(|x| r["key"].as_str().unwrap_or("").contains(x.as_str()) || r["name"].as_str().unwrap_or("").contains(x.as_str())));
+            let items = sorted_newest_first(&s.roles, |r| {
+                query.as_ref().is_none_or(|x| {
+                    r["key"].as_str().unwrap_or("").contains(x.as_str())
+                        || r["name"].as_str().unwrap_or("").contains(x.as_str())
+                })
+            });
             envelope(s, q, items)
         }
         ("POST", ["organization_roles"]) => {
@@ -557,13 +773,30 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
                 }
             }
             if s.roles.values().any(|r| r["key"] == b["key"]) {
-                return clerk_error(s, 422, "duplicate_record", "duplicate key", "A role with this key already exists", json!({"param_name": "key"}));
+                return clerk_error(
+                    s,
+                    422,
+                    "duplicate_record",
+                    "duplicate key",
+                    "A role with this key already exists",
+                    json!({"param_name": "key"}),
+                );
             }
             let mut perms = Vec::new();
             for p in b["permissions"].as_array().into_iter().flatten() {
-                match s.permissions.values().find(|x| x["key"] == *p || x["id"] == *p) {
+                match s
+                    .permissions
+                    .values()
+                    .find(|x| x["key"] == *p || x["id"] == *p)
+                {
                     Some(x) => perms.push(x.clone()),
-                    None => return invalid_param(s, "permissions", &format!("permission {p} does not exist")),
+                    None => {
+                        return invalid_param(
+                            s,
+                            "permissions",
+                            &format!("permission {p} does not exist"),
+                        );
+                    }
                 }
             }
             let id = new_id(s, "role");
@@ -589,13 +822,22 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             deleted("role", id)
         }
         (verb @ ("POST" | "DELETE"), ["organization_roles", id, "permissions", pid]) => {
-            let Some(p) = s.permissions.get(*pid).cloned() else { return not_found(s) };
+            let Some(p) = s.permissions.get(*pid).cloned() else {
+                return not_found(s);
+            };
             let r = s.roles.get_mut(*id).unwrap();
             let perms = r["permissions"].as_array_mut().unwrap();
             let had = perms.iter().any(|x| x["id"] == p["id"]);
             if verb == "POST" {
                 if had {
-                    return clerk_error(s, 409, "duplicate_record", "permission already assigned", "This permission is already assigned to the role", Value::Null);
+                    return clerk_error(
+                        s,
+                        409,
+                        "duplicate_record",
+                        "permission already assigned",
+                        "This permission is already assigned to the role",
+                        Value::Null,
+                    );
                 }
                 perms.push(p);
             } else {
@@ -608,7 +850,11 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
         }
         ("GET", ["organization_permissions"]) => {
             let query = q.get("query").map(String::from);
-            let items = sorted_newest_first(&s.permissions, |p| query.as_ref().is_none_or(|x| p["key"].as_str().unwrap_or("").contains(x.as_str())));
+            let items = sorted_newest_first(&s.permissions, |p| {
+                query
+                    .as_ref()
+                    .is_none_or(|x| p["key"].as_str().unwrap_or("").contains(x.as_str()))
+            });
             envelope(s, q, items)
         }
         ("POST", ["organization_permissions"]) => {
@@ -619,7 +865,14 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             }
             let key = b["key"].as_str().unwrap();
             if !key.starts_with("org:") || key.matches(':').count() != 2 {
-                return clerk_error(s, 422, "form_param_format_invalid", "is invalid", "key must have the format org:<feature>:<permission>", json!({"param_name": "key"}));
+                return clerk_error(
+                    s,
+                    422,
+                    "form_param_format_invalid",
+                    "is invalid",
+                    "key must have the format org:<feature>:<permission>",
+                    json!({"param_name": "key"}),
+                );
             }
             let id = new_id(s, "perm");
             let ts = now(s);
@@ -631,7 +884,10 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
         ("DELETE", ["organization_permissions", id]) => match s.permissions.remove(*id) {
             Some(_) => {
                 for r in s.roles.values_mut() {
-                    r["permissions"].as_array_mut().unwrap().retain(|x| x["id"] != json!(id));
+                    r["permissions"]
+                        .as_array_mut()
+                        .unwrap()
+                        .retain(|x| x["id"] != json!(id));
                 }
                 deleted("permission", id)
             }
@@ -639,13 +895,25 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
         },
         // ---- sessions
         ("GET", ["sessions"]) => {
-            let (user, client) = (q.get("user_id").map(String::from), q.get("client_id").map(String::from));
+            let (user, client) = (
+                q.get("user_id").map(String::from),
+                q.get("client_id").map(String::from),
+            );
             if user.is_none() && client.is_none() {
-                return clerk_error(s, 422, "form_param_missing", "user_id or client_id must be included", "Either user_id or client_id must be provided", json!({"param_name": "user_id"}));
+                return clerk_error(
+                    s,
+                    422,
+                    "form_param_missing",
+                    "user_id or client_id must be included",
+                    "Either user_id or client_id must be provided",
+                    json!({"param_name": "user_id"}),
+                );
             }
             let status = q.get("status").map(String::from);
             let items = sorted_newest_first(&s.sessions, |x| {
-                user.as_ref().is_none_or(|u| x["user_id"] == json!(u)) && client.as_ref().is_none_or(|c| x["client_id"] == json!(c)) && status.as_ref().is_none_or(|st| x["status"] == json!(st))
+                user.as_ref().is_none_or(|u| x["user_id"] == json!(u))
+                    && client.as_ref().is_none_or(|c| x["client_id"] == json!(c))
+                    && status.as_ref().is_none_or(|st| x["status"] == json!(st))
             });
             legacy_list(s, q, items)
         }
@@ -671,17 +939,43 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             ok(json!({"data": items, "total_count": n}))
         }
         ("POST", [list @ ("allowlist_identifiers" | "blocklist_identifiers")]) => {
-            let Some(ident) = b["identifier"].as_str() else { return missing_param(s, "identifier") };
-            let (prefix, object) = if *list == "allowlist_identifiers" { ("alid", "allowlist_identifier") } else { ("blid", "blocklist_identifier") };
-            let kind = if ident.contains('@') { "email_address" } else if ident.starts_with('+') { "phone_number" } else { "domain" };
+            let Some(ident) = b["identifier"].as_str() else {
+                return missing_param(s, "identifier");
+            };
+            let (prefix, object) = if *list == "allowlist_identifiers" {
+                ("alid", "allowlist_identifier")
+            } else {
+                ("blid", "blocklist_identifier")
+            };
+            let kind = if ident.contains('@') {
+                "email_address"
+            } else if ident.starts_with('+') {
+                "phone_number"
+            } else {
+                "domain"
+            };
             let id = new_id(s, prefix);
             let ts = now(s);
             let v = json!({"object": object, "id": id, "identifier": ident, "identifier_type": kind, "created_at": ts, "updated_at": ts});
-            if *list == "allowlist_identifiers" { s.allowlist.insert(id, v.clone()) } else { s.blocklist.insert(id, v.clone()) };
+            if *list == "allowlist_identifiers" {
+                s.allowlist.insert(id, v.clone())
+            } else {
+                s.blocklist.insert(id, v.clone())
+            };
             ok(v)
         }
-        ("DELETE", [list @ ("allowlist_identifiers" | "blocklist_identifiers"), id]) => {
-            let (map, object) = if *list == "allowlist_identifiers" { (&mut s.allowlist, "allowlist_identifier") } else { (&mut s.blocklist, "blocklist_identifier") };
+        (
+            "DELETE",
+            [
+                list @ ("allowlist_identifiers" | "blocklist_identifiers"),
+                id,
+            ],
+        ) => {
+            let (map, object) = if *list == "allowlist_identifiers" {
+                (&mut s.allowlist, "allowlist_identifier")
+            } else {
+                (&mut s.blocklist, "blocklist_identifier")
+            };
             match map.remove(*id) {
                 Some(_) => deleted(object, id),
                 None => not_found(s),
@@ -699,11 +993,21 @@ fn filter_users(s: &Store, q: &Query) -> Vec<Value> {
     let mut users = sorted_newest_first(&s.users, |u| {
         (emails.is_empty() || user_emails(u).iter().any(|e| emails.contains(&e.as_str())))
             && (ids.is_empty() || ids.contains(&u["id"].as_str().unwrap_or("")))
-            && (orgs.is_empty() || s.memberships.keys().any(|(o, uid)| orgs.contains(&o.as_str()) && u["id"] == json!(uid)))
+            && (orgs.is_empty()
+                || s.memberships
+                    .keys()
+                    .any(|(o, uid)| orgs.contains(&o.as_str()) && u["id"] == json!(uid)))
             && (q.get("banned").is_none() || u["banned"] == json!(q.flag("banned")))
             && query.as_ref().is_none_or(|x| {
-                let hay = format!("{} {} {} {} {}", u["first_name"].as_str().unwrap_or(""), u["last_name"].as_str().unwrap_or(""),
-                    u["username"].as_str().unwrap_or(""), user_emails(u).join(" "), u["id"].as_str().unwrap_or("")).to_lowercase();
+                let hay = format!(
+                    "{} {} {} {} {}",
+                    u["first_name"].as_str().unwrap_or(""),
+                    u["last_name"].as_str().unwrap_or(""),
+                    u["username"].as_str().unwrap_or(""),
+                    user_emails(u).join(" "),
+                    u["id"].as_str().unwrap_or("")
+                )
+                .to_lowercase();
                 hay.contains(x)
             })
     });
@@ -715,7 +1019,11 @@ fn filter_users(s: &Store, q: &Query) -> Vec<Value> {
 
 fn with_members_count(s: &Store, mut o: Value, include: bool) -> Value {
     if include {
-        let n = s.memberships.keys().filter(|(org, _)| o["id"] == json!(org)).count();
+        let n = s
+            .memberships
+            .keys()
+            .filter(|(org, _)| o["id"] == json!(org))
+            .count();
         o["members_count"] = json!(n);
     }
     o
@@ -724,7 +1032,19 @@ fn with_members_count(s: &Store, mut o: Value, include: bool) -> Value {
 fn membership_json(s: &mut Store, org: &Value, user: &Value, role: &str, b: &Value) -> Value {
     let id = new_id(s, "orgmem");
     let ts = now(s);
-    let perms: Vec<Value> = s.roles.values().find(|r| r["key"] == json!(role)).map(|r| r["permissions"].as_array().unwrap().iter().map(|p| p["key"].clone()).collect()).unwrap_or_default();
+    let perms: Vec<Value> = s
+        .roles
+        .values()
+        .find(|r| r["key"] == json!(role))
+        .map(|r| {
+            r["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["key"].clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut org_summary = org.clone();
     org_summary.as_object_mut().unwrap().remove("members_count");
     json!({"object": "organization_membership", "id": id, "role": role, "role_name": role.trim_start_matches("org:"),
@@ -736,21 +1056,42 @@ fn membership_json(s: &mut Store, org: &Value, user: &Value, role: &str, b: &Val
         "created_at": ts, "updated_at": ts})
 }
 
-fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: &Value) -> Response {
+fn org_route(
+    s: &mut Store,
+    m: &str,
+    org_id: &str,
+    rest: &[&str],
+    q: &Query,
+    b: &Value,
+) -> Response {
     match (m, rest) {
         ("GET", []) => {
             let o = s.orgs[org_id].clone();
             ok(with_members_count(s, o, q.flag("include_members_count")))
         }
         ("PATCH", []) => {
-            if let Some(slug) = b["slug"].as_str() {
-                if s.orgs.values().any(|o| o["slug"] == json!(slug) && o["id"] != json!(org_id)) {
-                    return clerk_error(s, 422, "form_identifier_exists", "That slug is taken. Please try another.", "That slug is taken. Please try another.", json!({"param_name": "slug"}));
-                }
+            if let Some(slug) = b["slug"].as_str()
+                && s.orgs
+                    .values()
+                    .any(|o| o["slug"] == json!(slug) && o["id"] != json!(org_id))
+            {
+                return clerk_error(
+                    s,
+                    422,
+                    "form_identifier_exists",
+                    "That slug is taken. Please try another.",
+                    "That slug is taken. Please try another.",
+                    json!({"param_name": "slug"}),
+                );
             }
             let ts = now(s);
             let o = s.orgs.get_mut(org_id).unwrap();
-            for f in ["name", "slug", "max_allowed_memberships", "admin_delete_enabled"] {
+            for f in [
+                "name",
+                "slug",
+                "max_allowed_memberships",
+                "admin_delete_enabled",
+            ] {
                 if let Some(v) = b.get(f) {
                     o[f] = v.clone();
                 }
@@ -778,22 +1119,42 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
             let mut items: Vec<Value> = s
                 .memberships
                 .iter()
-                .filter(|((o, u), v)| o == org_id && (roles.is_empty() || roles.contains(&v["role"].as_str().unwrap_or(""))) && (users.is_empty() || users.contains(&u.as_str())))
+                .filter(|((o, u), v)| {
+                    o == org_id
+                        && (roles.is_empty() || roles.contains(&v["role"].as_str().unwrap_or("")))
+                        && (users.is_empty() || users.contains(&u.as_str()))
+                })
                 .map(|(_, v)| v.clone())
                 .collect();
             items.sort_by_key(|v| v["created_at"].as_u64());
             envelope(s, q, items)
         }
         ("POST", ["memberships"]) => {
-            let Some(uid) = b["user_id"].as_str() else { return missing_param(s, "user_id") };
-            let Some(role) = b["role"].as_str() else { return missing_param(s, "role") };
-            let Some(user) = s.users.get(uid).cloned() else { return not_found(s) };
-            if s.memberships.contains_key(&(org_id.to_string(), uid.to_string())) {
-                return clerk_error(s, 422, "already_a_member_in_organization", "already a member", &format!("User {uid} is already a member of the organization."), Value::Null);
+            let Some(uid) = b["user_id"].as_str() else {
+                return missing_param(s, "user_id");
+            };
+            let Some(role) = b["role"].as_str() else {
+                return missing_param(s, "role");
+            };
+            let Some(user) = s.users.get(uid).cloned() else {
+                return not_found(s);
+            };
+            if s.memberships
+                .contains_key(&(org_id.to_string(), uid.to_string()))
+            {
+                return clerk_error(
+                    s,
+                    422,
+                    "already_a_member_in_organization",
+                    "already a member",
+                    &format!("User {uid} is already a member of the organization."),
+                    Value::Null,
+                );
             }
             let org = s.orgs[org_id].clone();
             let mem = membership_json(s, &org, &user, role, b);
-            s.memberships.insert((org_id.to_string(), uid.to_string()), mem.clone());
+            s.memberships
+                .insert((org_id.to_string(), uid.to_string()), mem.clone());
             ok(mem)
         }
         (_, ["memberships", uid, more @ ..]) => {
@@ -803,7 +1164,9 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
             }
             match (m, more) {
                 ("PATCH", []) => {
-                    let Some(role) = b["role"].as_str() else { return missing_param(s, "role") };
+                    let Some(role) = b["role"].as_str() else {
+                        return missing_param(s, "role");
+                    };
                     let mem = s.memberships.get_mut(&key).unwrap();
                     mem["role"] = json!(role);
                     mem["role_name"] = json!(role.trim_start_matches("org:"));
@@ -824,12 +1187,17 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
         }
         ("GET", ["invitations"]) => {
             let status = q.get("status").map(String::from);
-            let items = sorted_newest_first(&s.org_invitations, |i| i["organization_id"] == json!(org_id) && status.as_ref().is_none_or(|st| i["status"] == json!(st)));
+            let items = sorted_newest_first(&s.org_invitations, |i| {
+                i["organization_id"] == json!(org_id)
+                    && status.as_ref().is_none_or(|st| i["status"] == json!(st))
+            });
             envelope(s, q, items)
         }
         ("POST", ["invitations"]) => org_invite(s, org_id, b),
         ("POST", ["invitations", "bulk"]) => {
-            let Some(items) = b.as_array() else { return invalid_param(s, "body", "the body must be an array of invitations") };
+            let Some(items) = b.as_array() else {
+                return invalid_param(s, "body", "the body must be an array of invitations");
+            };
             let mut out = Vec::new();
             for item in items {
                 let r = org_invite_value(s, org_id, item);
@@ -841,7 +1209,11 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
             let n = out.len();
             ok(json!({"data": out, "total_count": n}))
         }
-        ("POST", ["invitations", inv, "revoke"]) => match s.org_invitations.get_mut(*inv).filter(|i| i["organization_id"] == json!(org_id)) {
+        ("POST", ["invitations", inv, "revoke"]) => match s
+            .org_invitations
+            .get_mut(*inv)
+            .filter(|i| i["organization_id"] == json!(org_id))
+        {
             Some(i) => {
                 i["status"] = json!("revoked");
                 ok(i.clone())
@@ -853,7 +1225,9 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
             envelope(s, q, items)
         }
         ("POST", ["domains"]) => {
-            let Some(name) = b["name"].as_str() else { return missing_param(s, "name") };
+            let Some(name) = b["name"].as_str() else {
+                return missing_param(s, "name");
+            };
             let id = new_id(s, "orgdmn");
             let ts = now(s);
             let d = json!({"object": "organization_domain", "id": id, "organization_id": org_id, "name": name,
@@ -864,7 +1238,10 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
             ok(d)
         }
         (verb @ ("PATCH" | "DELETE"), ["domains", did]) => {
-            if s.domains.get(*did).is_none_or(|d| d["organization_id"] != json!(org_id)) {
+            if s.domains
+                .get(*did)
+                .is_none_or(|d| d["organization_id"] != json!(org_id))
+            {
                 return not_found(s);
             }
             if verb == "DELETE" {
@@ -876,7 +1253,11 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
                 d["enrollment_mode"] = v.clone();
             }
             if let Some(v) = b.get("verified") {
-                d["verification"] = if *v == json!(true) { json!({"status": "verified", "strategy": "admin"}) } else { Value::Null };
+                d["verification"] = if *v == json!(true) {
+                    json!({"status": "verified", "strategy": "admin"})
+                } else {
+                    Value::Null
+                };
             }
             ok(d.clone())
         }
@@ -885,8 +1266,12 @@ fn org_route(s: &mut Store, m: &str, org_id: &str, rest: &[&str], q: &Query, b: 
 }
 
 fn org_invite_value(s: &mut Store, org_id: &str, b: &Value) -> Result<Value, Response> {
-    let Some(email) = b["email_address"].as_str() else { return Err(missing_param(s, "email_address")) };
-    let Some(role) = b["role"].as_str() else { return Err(missing_param(s, "role")) };
+    let Some(email) = b["email_address"].as_str() else {
+        return Err(missing_param(s, "email_address"));
+    };
+    let Some(role) = b["role"].as_str() else {
+        return Err(missing_param(s, "role"));
+    };
     let id = new_id(s, "orginv");
     let ts = now(s);
     let i = json!({"object": "organization_invitation", "id": id, "email_address": email, "role": role, "role_name": role.trim_start_matches("org:"),

@@ -26,14 +26,23 @@ async fn run(mut cmd: tokio::process::Command) -> Value {
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "python client failed ({}):\n{stderr}\n{stdout}", out.status);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("bad output ({e}): {stdout}\n{stderr}"))
+    assert!(
+        out.status.success(),
+        "python client failed ({}):\n{stderr}\n{stdout}",
+        out.status
+    );
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("bad output ({e}): {stdout}\n{stderr}"))
 }
 
 /// Streamable HTTP: `mode` is "auto" (2026-07-28) or "legacy" (2025-11-25).
 pub async fn http(url: &str, mode: &str, plan: &Value, headers: &[(&str, &str)]) -> Value {
     let mut cmd = tokio::process::Command::new(python());
-    cmd.arg(script()).arg("http").arg(url).arg(mode).arg(plan.to_string());
+    cmd.arg(script())
+        .arg("http")
+        .arg(url)
+        .arg(mode)
+        .arg(plan.to_string());
     for (k, v) in headers {
         cmd.arg(format!("{k}={v}"));
     }
@@ -43,8 +52,14 @@ pub async fn http(url: &str, mode: &str, plan: &Value, headers: &[(&str, &str)])
 /// stdio: the SDK launches `clerk-mcp stdio` itself with `env`.
 pub async fn stdio(mode: &str, plan: &Value, env: &[(&str, &str)]) -> Value {
     let mut cmd = tokio::process::Command::new(python());
-    cmd.arg(script()).arg("stdio").arg(mode).arg(plan.to_string()).arg(env!("CARGO_BIN_EXE_clerk-mcp")).arg("stdio");
-    cmd.env_remove("CLERK_SECRET_KEY").env_remove("CLERK_API_URL");
+    cmd.arg(script())
+        .arg("stdio")
+        .arg(mode)
+        .arg(plan.to_string())
+        .arg(env!("CARGO_BIN_EXE_clerk-mcp"))
+        .arg("stdio");
+    cmd.env_remove("CLERK_SECRET_KEY")
+        .env_remove("CLERK_API_URL");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -23,7 +23,10 @@ pub fn args(flags: &[&str]) -> ServeArgs {
 }
 
 pub fn secrets(key: Option<&str>, token: Option<&str>) -> Secrets {
-    Secrets { clerk_secret_key: key.map(String::from), auth_token: token.map(String::from) }
+    Secrets {
+        clerk_secret_key: key.map(String::from),
+        auth_token: token.map(String::from),
+    }
 }
 
 pub fn state(flags: &[&str], secrets: Secrets) -> Arc<AppState> {
@@ -66,7 +69,11 @@ impl Drop for TestServer {
 pub async fn start(flags: &[&str], secrets: Secrets) -> TestServer {
     let state = state(flags, secrets);
     let running = http::start(state.clone()).await.expect("server starts");
-    TestServer { addr: running.addr, state, running: Some(running) }
+    TestServer {
+        addr: running.addr,
+        state,
+        running: Some(running),
+    }
 }
 
 /// The protocol era a [`Client`] speaks.
@@ -99,7 +106,14 @@ pub struct Answer {
 impl Client {
     pub fn new(url: &str, era: Era) -> Client {
         clerk_mcp::clerk::install_crypto_provider();
-        Client { url: url.into(), era, headers: vec![], session: None, http: reqwest::Client::new(), next_id: 1 }
+        Client {
+            url: url.into(),
+            era,
+            headers: vec![],
+            session: None,
+            http: reqwest::Client::new(),
+            next_id: 1,
+        }
     }
     pub fn header(mut self, k: &str, v: &str) -> Client {
         self.headers.push((k.into(), v.into()));
@@ -150,7 +164,11 @@ impl Client {
             .raw("initialize", json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}), None)
             .await;
         assert_eq!(a.status, 200, "initialize: {}", a.text);
-        self.session = a.headers.get("mcp-session-id").and_then(|v| v.to_str().ok()).map(String::from);
+        self.session = a
+            .headers
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         let mut req = self
             .http
             .post(&self.url)
@@ -163,7 +181,11 @@ impl Client {
         for (k, v) in &self.headers {
             req = req.header(k, v);
         }
-        let n = req.json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).send().await.unwrap();
+        let n = req
+            .json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(n.status(), 202);
         a.body["result"].clone()
     }
@@ -178,12 +200,16 @@ impl Client {
     }
 
     pub async fn list_tools(&mut self) -> Vec<Value> {
-        self.request("tools/list", json!({})).await["tools"].as_array().cloned().unwrap_or_default()
+        self.request("tools/list", json!({})).await["tools"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// `tools/call`; returns the result (which may be `isError`).
     pub async fn call(&mut self, tool: &str, args: Value) -> Value {
-        self.request("tools/call", json!({"name": tool, "arguments": args})).await
+        self.request("tools/call", json!({"name": tool, "arguments": args}))
+            .await
     }
 
     /// `tools/call` that must succeed; returns `structuredContent`.
@@ -191,7 +217,10 @@ impl Client {
         let r = self.call(tool, args.clone()).await;
         assert_ne!(r["isError"], json!(true), "{tool}({args}) failed: {r}");
         let text: Value = serde_json::from_str(r["content"][0]["text"].as_str().unwrap()).unwrap();
-        assert_eq!(text, r["structuredContent"], "text block and structuredContent differ");
+        assert_eq!(
+            text, r["structuredContent"],
+            "text block and structuredContent differ"
+        );
         r["structuredContent"].clone()
     }
 
@@ -207,15 +236,22 @@ pub async fn answer(resp: reqwest::Response) -> Answer {
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let text = resp.text().await.unwrap_or_default();
-    let body = if let Ok(v) = serde_json::from_str(&text) {
-        v
-    } else {
-        // SSE: take the last `data:` line that holds JSON.
+    let body = parse_body(&text);
+    Answer {
+        status,
+        headers,
+        body,
+        text,
+    }
+}
+
+/// A JSON body, or for SSE the last `data:` line that holds JSON.
+pub fn parse_body(text: &str) -> Value {
+    serde_json::from_str(text).ok().unwrap_or_else(|| {
         text.lines()
             .filter_map(|l| l.strip_prefix("data:"))
             .filter_map(|d| serde_json::from_str(d.trim()).ok())
-            .last()
+            .next_back()
             .unwrap_or(Value::Null)
-    };
-    Answer { status, headers, body, text }
+    })
 }

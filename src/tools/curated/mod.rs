@@ -70,26 +70,45 @@ impl Curated {
     };
 
     fn operation(&self) -> &'static catalog::Operation {
-        catalog::get(self.op).unwrap_or_else(|| panic!("{} names operation {} which the catalog lacks", self.name, self.op))
+        catalog::get(self.op).unwrap_or_else(|| {
+            panic!(
+                "{} names operation {} which the catalog lacks",
+                self.name, self.op
+            )
+        })
     }
 
     /// The MCP definition: the catalog's schema, shaped by this entry.
     pub fn definition(&'static self) -> ToolDef {
         let op = self.operation();
         let input = self.input_schema(op);
-        let output = if self.list { output::list_output_schema() } else { output::object_output_schema(self.returns) };
+        let output = if self.list {
+            output::list_output_schema()
+        } else {
+            output::object_output_schema(self.returns)
+        };
         let ann = annotations(self.title, &op.method, self.destructive);
         ToolDef {
-            tool: tool(self.name, self.title, self.description.to_string(), input, output, ann),
+            tool: tool(
+                self.name,
+                self.title,
+                self.description.to_string(),
+                input,
+                output,
+                ann,
+            ),
             toolset: self.toolset,
             read_only: op.is_read_only(),
+            gates_operations: false,
             action: Action::Curated(self),
         }
     }
 
     fn input_schema(&self, op: &catalog::Operation) -> Value {
         let mut schema = op.input_schema.clone();
-        let props = schema["properties"].as_object_mut().expect("catalog schemas have properties");
+        let props = schema["properties"]
+            .as_object_mut()
+            .expect("catalog schemas have properties");
         for h in self.hide {
             match h.split_once('.') {
                 Some((parent, field)) => {
@@ -131,26 +150,36 @@ impl Curated {
         let mut args = match args {
             Value::Null => Map::new(),
             Value::Object(o) => o,
-            other => return Err(ToolError::InvalidArguments(format!("arguments must be a JSON object, not {other}"))),
+            other => {
+                return Err(ToolError::InvalidArguments(format!(
+                    "arguments must be a JSON object, not {other}"
+                )));
+            }
         };
-        let props = schema["properties"].as_object().expect("tool schemas have properties");
+        let props = schema["properties"]
+            .as_object()
+            .expect("tool schemas have properties");
         for k in args.keys() {
             if !props.contains_key(k) {
                 let valid: Vec<&str> = props.keys().map(String::as_str).collect();
                 return Err(ToolError::InvalidArguments(format!(
                     "unknown argument `{k}`; valid arguments: {}",
-                    if valid.is_empty() { "none".to_string() } else { valid.join(", ") }
+                    if valid.is_empty() {
+                        "none".to_string()
+                    } else {
+                        valid.join(", ")
+                    }
                 )));
             }
         }
         for h in self.hide {
-            if let Some((parent, field)) = h.split_once('.') {
-                if args.get(parent).and_then(|b| b.get(field)).is_some() {
-                    return Err(ToolError::InvalidArguments(format!(
-                        "`{parent}.{field}` is not available in {}; use clerk_api_call with operation {} for it",
-                        self.name, self.op
-                    )));
-                }
+            if let Some((parent, field)) = h.split_once('.')
+                && args.get(parent).and_then(|b| b.get(field)).is_some()
+            {
+                return Err(ToolError::InvalidArguments(format!(
+                    "`{parent}.{field}` is not available in {}; use clerk_api_call with operation {} for it",
+                    self.name, self.op
+                )));
             }
         }
         for (from, to) in self.rename {
@@ -161,18 +190,29 @@ impl Curated {
         for (name, default) in self.defaults {
             let hidden = self.hide.contains(name);
             if hidden || !args.contains_key(*name) {
-                args.insert(name.to_string(), serde_json::from_str(default).expect("curated defaults are JSON"));
+                args.insert(
+                    name.to_string(),
+                    serde_json::from_str(default).expect("curated defaults are JSON"),
+                );
             }
         }
         // Keep pages inside Clerk's bounds instead of failing the call.
         let (mut offset, mut limit) = (0, 10);
         if props.contains_key("limit") {
-            let l = args.get("limit").and_then(Value::as_i64).unwrap_or(10).clamp(1, 500);
+            let l = args
+                .get("limit")
+                .and_then(Value::as_i64)
+                .unwrap_or(10)
+                .clamp(1, 500);
             args.insert("limit".into(), json!(l));
             limit = l as u64;
         }
         if props.contains_key("offset") {
-            let o = args.get("offset").and_then(Value::as_i64).unwrap_or(0).max(0);
+            let o = args
+                .get("offset")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                .max(0);
             args.insert("offset".into(), json!(o));
             offset = o as u64;
         }
@@ -188,7 +228,10 @@ impl Curated {
         let (main, count) = match self.count {
             Some(count_op) => {
                 let count_args = only_params_of(count_op, &args);
-                let (a, b) = tokio::join!(inv.api.call(inv.key, self.op, args), inv.api.call(inv.key, count_op, count_args));
+                let (a, b) = tokio::join!(
+                    inv.api.call(inv.key, self.op, args),
+                    inv.api.call(inv.key, count_op, count_args)
+                );
                 (a, Some(b))
             }
             None => (inv.api.call(inv.key, self.op, args).await, None),
@@ -200,11 +243,17 @@ impl Curated {
         };
         let total = match count.map(|c| c.result) {
             Some(Ok(c)) => c.body.get("total_count").and_then(Value::as_u64),
-            Some(Err(e)) => return Outcome::from_api(self.count.unwrap_or(self.op), Err(e), attempts),
+            Some(Err(e)) => {
+                return Outcome::from_api(self.count.unwrap_or(self.op), Err(e), attempts);
+            }
             None => None,
         };
         let status = response.status;
-        let mut body = if self.list { output::list_envelope(response.body, offset, limit, total) } else { output::object_root(response.body) };
+        let mut body = if self.list {
+            output::list_envelope(response.body, offset, limit, total)
+        } else {
+            output::object_root(response.body)
+        };
         if !inv.expose_private_metadata {
             output::redact_private_metadata(&mut body);
         }
@@ -217,7 +266,9 @@ impl Curated {
 
 /// Keeps only the arguments that `operation_id` takes (for the count call beside a list call).
 fn only_params_of(operation_id: &str, args: &Value) -> Value {
-    let Some(op) = catalog::get(operation_id) else { return json!({}) };
+    let Some(op) = catalog::get(operation_id) else {
+        return json!({});
+    };
     let mut out = Map::new();
     for p in &op.params {
         if let Some(v) = args.get(&p.name) {
@@ -249,7 +300,9 @@ pub fn compact_descriptions(v: &mut Value) {
             }
             for (k, child) in o.iter_mut() {
                 match (k.as_str(), &*child) {
-                    ("description", Value::String(s)) => *child = json!(first_sentence(s, MAX_DESCRIPTION)),
+                    ("description", Value::String(s)) => {
+                        *child = json!(first_sentence(s, MAX_DESCRIPTION))
+                    }
                     ("enum" | "default" | "required" | "examples", _) => {}
                     _ => compact_descriptions(child),
                 }
@@ -262,7 +315,12 @@ pub fn compact_descriptions(v: &mut Value) {
 
 /// The first paragraph's first sentence, cut on a word boundary at `max` characters.
 pub fn first_sentence(s: &str, max: usize) -> String {
-    let para = s.trim().split("\n\n").next().unwrap_or("").replace('\n', " ");
+    let para = s
+        .trim()
+        .split("\n\n")
+        .next()
+        .unwrap_or("")
+        .replace('\n', " ");
     let sentence = match para.find(". ") {
         Some(i) => &para[..=i],
         None => para.as_str(),

@@ -2,7 +2,6 @@
 
 use super::{Curated, curated};
 
-
 pub const TOOLS: &[Curated] = &[
     curated!("users": clerk_list_users => GetUserList, "List users",
         "Search and list users, newest first. Filter by email_address, phone_number, username, user_id, \
@@ -43,13 +42,13 @@ pub const TOOLS: &[Curated] = &[
         "Ban a user: revokes all their sessions and blocks future sign-ins until unbanned.",
         returns = "The banned Clerk user", destructive = Some(true)),
     curated!("users": clerk_unban_user => UnbanUser, "Unban user",
-        "Lift a ban so the user can sign in again.", returns = "The Clerk user"),
+        "Lift a ban so the user can sign up and sign in again; their old sessions stay revoked.", returns = "The Clerk user"),
     curated!("users": clerk_lock_user => LockUser, "Lock user",
         "Lock a user's account, as after too many failed sign-ins; they cannot sign in until unlocked or the \
          lockout expires.",
         returns = "The locked Clerk user", destructive = Some(true)),
     curated!("users": clerk_unlock_user => UnlockUser, "Unlock user",
-        "Unlock a locked user account.", returns = "The Clerk user"),
+        "Unlock a user locked out (by failed sign-ins or clerk_lock_user) so they can sign in again now.", returns = "The Clerk user"),
     curated!("users": clerk_update_user_metadata => UpdateUserMetadata, "Update user metadata",
         concat!("Change a user's public_metadata, private_metadata or unsafe_metadata. ",
             "Clerk deep-merges the given objects into the existing metadata: keys you leave out are kept, nested \
