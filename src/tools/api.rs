@@ -140,19 +140,34 @@ const SYNONYMS: [(&str, &str); 10] = [
     ("machine", "m2m"),
 ];
 
-/// Scores every operation for a query; higher is better; 0 means no word matched.
-pub fn score(op: &Operation, query_words: &[String]) -> u32 {
-    let fields: [(Vec<String>, u32); 5] = [
-        (words(&op.operation_id), 6),
-        (words(&op.summary), 4),
-        (op.tags.iter().flat_map(|t| words(t)).collect(), 3),
-        (words(&op.path), 2),
-        (words(&op.description), 1),
-    ];
+/// The words of one operation's searchable fields, with each field's weight.
+struct Indexed {
+    fields: [(Vec<String>, u32); 5],
+}
+
+/// Word lists for every operation, built once (search runs on every `clerk_api_search` call).
+static INDEX: std::sync::LazyLock<Vec<Indexed>> = std::sync::LazyLock::new(|| {
+    catalog::all()
+        .iter()
+        .map(|op| Indexed {
+            fields: [
+                (words(&op.operation_id), 6),
+                (words(&op.summary), 4),
+                (op.tags.iter().flat_map(|t| words(t)).collect(), 3),
+                (words(&op.path), 2),
+                (words(&op.description), 1),
+            ],
+        })
+        .collect()
+});
+
+/// Scores an operation for a query; higher is better; 0 means no word matched.
+fn score(op: &Operation, idx: &Indexed, query_words: &[String]) -> u32 {
     let mut total = 0;
     let mut matched = 0;
     for q in query_words {
-        let best = fields
+        let best = idx
+            .fields
             .iter()
             .filter(|(ws, _)| {
                 ws.iter()
@@ -203,14 +218,15 @@ pub fn search<'a>(
     let qw = query_words(query);
     let mut scored: Vec<(u32, &Operation)> = catalog::all()
         .iter()
-        .filter(|op| tag.is_none_or(|t| op.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
-        .filter(|op| {
+        .zip(INDEX.iter())
+        .filter(|(op, _)| tag.is_none_or(|t| op.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
+        .filter(|(op, _)| {
             filters.iter().all(|f| {
                 f.admits_operation(&op.operation_id, &op.tags, op.is_read_only())
                     .is_ok()
             })
         })
-        .map(|op| (score(op, &qw), op))
+        .map(|(op, idx)| (score(op, idx, &qw), op))
         .filter(|(s, _)| *s > 0 || qw.is_empty())
         .collect();
     scored.sort_by(|a, b| {
@@ -271,7 +287,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// A minimal arguments object for an operation that passes validation: every required argument, with
 /// a value of the right type (the first enum value, the minimum, a string matching the pattern).
 pub fn example_arguments(op: &Operation) -> Value {
-    example_value(&op.input_schema).unwrap_or_else(|| json!({}))
+    let mut args = example_value(&op.input_schema).unwrap_or_else(|| json!({}));
+    // An optional body whose own fields are required still needs those fields once it is sent (a left-out
+    // body is sent empty), so the example includes it.
+    let body = &op.input_schema["properties"]["body"];
+    let body_needs_fields = body
+        .get("required")
+        .is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
+        || body.get("type") == Some(&json!("array"));
+    if body_needs_fields
+        && args.get("body").is_none()
+        && let (Some(obj), Some(v)) = (args.as_object_mut(), example_value(body))
+    {
+        obj.insert("body".into(), v);
+    }
+    args
 }
 
 fn example_value(s: &Value) -> Option<Value> {
@@ -291,7 +321,20 @@ fn example_value(s: &Value) -> Option<Value> {
             if let Some(m) = merged.as_object_mut() {
                 m.remove(k);
                 for (fk, fv) in first.as_object().into_iter().flatten() {
-                    m.entry(fk.clone()).or_insert(fv.clone());
+                    match (m.get_mut(fk), fv) {
+                        // Both the schema's and the alternative's required fields are required.
+                        (Some(Value::Array(have)), Value::Array(more)) if fk == "required" => have
+                            .extend(
+                                more.iter()
+                                    .filter(|x| !have.contains(x))
+                                    .cloned()
+                                    .collect::<Vec<_>>(),
+                            ),
+                        (None, _) => {
+                            m.insert(fk.clone(), fv.clone());
+                        }
+                        _ => {}
+                    }
                 }
             }
             return example_value(&merged);
@@ -316,9 +359,9 @@ fn example_value(s: &Value) -> Option<Value> {
                 .flatten()
                 .filter_map(Value::as_str)
             {
-                let v = props
-                    .and_then(|p| p.get(r))
-                    .and_then(example_value)
+                let prop = props.and_then(|p| p.get(r));
+                let v = named_example(r, prop)
+                    .or_else(|| prop.and_then(example_value))
                     .unwrap_or(json!("example"));
                 out.insert(r.to_string(), v);
             }
@@ -346,6 +389,29 @@ fn example_value(s: &Value) -> Option<Value> {
     })
 }
 
+/// A realistic value for a plain string field whose name says what it holds (emails, URLs, phones).
+fn named_example(name: &str, prop: Option<&Value>) -> Option<Value> {
+    let p = prop?;
+    let plain = p.get("type") == Some(&json!("string"))
+        && p.get("enum").is_none()
+        && p.get("pattern").is_none();
+    if !plain {
+        return None;
+    }
+    let n = name.to_ascii_lowercase();
+    if n.ends_with("id") {
+        None
+    } else if n.contains("email") {
+        Some(json!("user@example.com"))
+    } else if n.ends_with("url") {
+        Some(json!("https://example.com"))
+    } else if n.contains("phone") {
+        Some(json!("+15555550100"))
+    } else {
+        None
+    }
+}
+
 fn example_string(s: &Value) -> String {
     match s.get("format").and_then(Value::as_str) {
         Some("email") => return "user@example.com".into(),
@@ -353,19 +419,31 @@ fn example_string(s: &Value) -> String {
         Some("date-time") => return "2026-01-01T00:00:00Z".into(),
         _ => {}
     }
-    if let Some(x) = s
-        .get("pattern")
-        .and_then(Value::as_str)
-        .and_then(string_for_pattern)
-    {
-        return x;
-    }
     let min = s.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let mut out = "example".to_string();
-    while out.len() < min {
-        out.push('x');
+    let max = s
+        .get("maxLength")
+        .and_then(Value::as_u64)
+        .map(|m| m as usize)
+        .unwrap_or(usize::MAX);
+    let pattern = s.get("pattern").and_then(Value::as_str);
+    let regex = pattern.and_then(|p| regress::Regex::new(p).ok());
+    let mut padded = "example".to_string();
+    while padded.len() < min {
+        padded.push('x');
     }
-    out
+    let candidates = [
+        pattern.and_then(string_for_pattern),
+        Some("example".to_string()),
+        Some(padded),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            (min..=max).contains(&c.chars().count())
+                && regex.as_ref().is_none_or(|r| r.find(c).is_some())
+        })
+        .unwrap_or_else(|| "example".into())
 }
 
 /// A string matching a simple regular expression (literals, `\w \d \S`, classes, groups with
