@@ -70,23 +70,29 @@ enum SpecCommand {
 }
 
 /// rmcp dumps whole JSON-RPC messages (tool arguments and results, which hold metadata and personal
-/// data) at debug and trace level; its message logging is capped at info whatever the filter says.
-const MESSAGE_DUMP_CAP: &str = "rmcp::service=info";
+/// data) at debug and trace level from this target; those events are dropped whatever the filter says.
+const MESSAGE_DUMP_TARGET: &str = "rmcp::service";
 
 fn init_logging(format: LogFormat, filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
-        .add_directive(MESSAGE_DUMP_CAP.parse().expect("a valid directive"));
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, filter::filter_fn, fmt};
+    let env = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let no_dumps = filter_fn(|m| {
+        !(m.target().starts_with(MESSAGE_DUMP_TARGET) && *m.level() > tracing::Level::INFO)
+    });
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let layer = fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(ansi);
-    match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.init(),
-    }
+    let layer = match format {
+        LogFormat::Json => layer.json().flatten_event(true).boxed(),
+        LogFormat::Text => layer.boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(layer.with_filter(env).with_filter(no_dumps))
+        .init();
 }
 
 fn read(path: &std::path::Path) -> Result<String, String> {

@@ -147,7 +147,10 @@ impl ClerkApi {
             ))
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
+            // Keep a few warm connections to Clerk; after a burst, the rest close instead of holding
+            // buffers (and memory) until the idle timeout.
+            .pool_max_idle_per_host(16)
+            .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .map_err(|e| format!("could not build the HTTP client: {e}"))?;
         Ok(ClerkApi {

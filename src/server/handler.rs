@@ -209,6 +209,9 @@ impl ServerHandler for ClerkMcp {
             }
         }
         let args = request.arguments.map(Value::Object).unwrap_or(Value::Null);
+        if let Err(why) = super::limits::check_arguments(&args) {
+            return Ok(output::error(&ToolError::InvalidArguments(why).to_json()).into());
+        }
         let filters = [&self.state.config.filter, &req];
         let started = Instant::now();
         let outcome = if tools::needs_key(def) {

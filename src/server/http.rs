@@ -3,7 +3,7 @@
 
 use super::handler::{ClerkMcp, Transport};
 use super::sessions::CappedSessions;
-use super::{AppState, auth, health};
+use super::{AppState, auth, errors, health, limits};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -39,13 +39,17 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
         sessions,
         mcp_cfg,
     );
-    let mcp_routes =
-        Router::new()
-            .route_service("/mcp", mcp)
-            .layer(axum::middleware::from_fn_with_state(
-                state.clone(),
-                auth::guard,
-            ));
+    let mcp_routes = Router::new()
+        .route_service("/mcp", mcp)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        .layer(axum::middleware::from_fn(errors::jsonrpc_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::rate_limit,
+        ));
     Router::new()
         .route("/api/health", get(health::health))
         .with_state(state)
@@ -89,6 +93,7 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
         tools = state.registry.visible(&[&cfg.filter]).count(),
         "clerk-mcp listening on http://{addr}/mcp"
     );
+    tokio::spawn(super::memory::trim_when_idle(state.activity.clone()));
     let shutdown = CancellationToken::new();
     // rmcp's token ends SSE streams and sessions; it fires only after the grace period, so calls that are
     // in flight when shutdown starts can finish.

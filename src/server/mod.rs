@@ -2,9 +2,12 @@
 //! MCP handler, the legacy-session cap, and the stdio transport.
 
 pub mod auth;
+pub mod errors;
 pub mod handler;
 pub mod health;
 pub mod http;
+pub mod limits;
+pub mod memory;
 pub mod sessions;
 
 use crate::clerk::ClerkApi;
@@ -22,17 +25,24 @@ pub struct AppState {
     pub api: ClerkApi,
     /// The hosted-mode health probe cache.
     pub health: health::HealthCache,
+    /// The per-client rate limit on `/mcp`, when enabled.
+    pub rate_limit: Option<limits::ClientRateLimit>,
+    /// Request counter for returning memory after bursts.
+    pub activity: Arc<memory::Activity>,
 }
 
 impl AppState {
     /// Builds the shared state.
     pub fn new(config: Config, registry: Registry) -> Result<Arc<AppState>, String> {
         let api = ClerkApi::new(&config.client)?;
+        let rate_limit = limits::ClientRateLimit::new(config.rate_limit);
         Ok(Arc::new(AppState {
             config,
             registry,
             api,
             health: Default::default(),
+            rate_limit,
+            activity: Default::default(),
         }))
     }
 }
