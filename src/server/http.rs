@@ -102,6 +102,10 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
     let grace = cfg.shutdown_grace;
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
+        // Small JSON-RPC answers must not wait for Nagle's algorithm (40 ms stalls on streamed replies).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod fake_clerk;
+pub mod harness;
 pub mod python;
 pub mod server;
