@@ -112,10 +112,10 @@ fn nginx(dir: &Path, name: &str, body: &str) -> Proc {
 fn wait_http(url: &str) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) {
-        if let Ok(r) = reqwest::blocking::get(url) {
-            if r.status().is_success() || r.status().as_u16() == 404 {
-                return;
-            }
+        if let Ok(r) = reqwest::blocking::get(url)
+            && (r.status().is_success() || r.status().as_u16() == 404)
+        {
+            return;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -233,10 +233,10 @@ fn start_server(upstream: &str, hosted: bool, extra: &[&str]) -> Server {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::blocking::Client::new();
     loop {
-        if let Ok(r) = client.get(format!("{base}/api/health")).send() {
-            if r.status().is_success() {
-                break;
-            }
+        if let Ok(r) = client.get(format!("{base}/api/health")).send()
+            && r.status().is_success()
+        {
+            break;
         }
         assert!(
             t.elapsed() < Duration::from_secs(10),
