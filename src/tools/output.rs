@@ -15,7 +15,7 @@ pub fn list_output_schema() -> Value {
             "data": {"type": "array", "items": {"type": "object"}},
             "total_count": {"type": "integer"},
             "has_more": {"type": "boolean"},
-            "next_offset": {"type": "integer", "description": "offset of the next page"}
+            "next_offset": {"type": "integer"}
         },
         "required": ["data", "has_more"]
     })

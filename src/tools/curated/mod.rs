@@ -288,20 +288,46 @@ fn remove_property(schema: &mut Value, field: &str) {
 }
 
 /// The longest description kept for an argument: the first sentence is what a model needs.
-const MAX_DESCRIPTION: usize = 100;
+const MAX_DESCRIPTION: usize = 72;
 
-/// Shortens every nested description to its first sentence, within [`MAX_DESCRIPTION`] characters,
-/// and drops `additionalProperties: true` (the default) below the root.
+/// Arguments every model understands without a description (their bounds are in the schema).
+const SELF_EXPLANATORY: [&str; 2] = ["limit", "offset"];
+
+/// Whether a description only restates an id argument's name ("The ID of the organization").
+fn restates_id(name: &str, description: &str) -> bool {
+    let d = description.to_ascii_lowercase();
+    name.ends_with("_id")
+        && (d.starts_with("the id") || d.starts_with("id of") || d.starts_with("the unique id"))
+        && d.split_whitespace().count() <= 10
+}
+
+/// Compacts a curated tool's schema so the default tool list stays cheap in every request: each
+/// description is cut to its first sentence (no parentheticals) within [`MAX_DESCRIPTION`] characters,
+/// descriptions that add nothing (`limit`, `offset`, "The ID of the user") are dropped, and
+/// `additionalProperties: true` (the default) is removed below the root.
 pub fn compact_descriptions(v: &mut Value) {
     match v {
         Value::Object(o) => {
             if o.get("additionalProperties") == Some(&Value::Bool(true)) {
                 o.remove("additionalProperties");
             }
+            if let Some(props) = o.get_mut("properties").and_then(Value::as_object_mut) {
+                for (name, p) in props.iter_mut() {
+                    let drop = p
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .is_some_and(|d| {
+                            SELF_EXPLANATORY.contains(&name.as_str()) || restates_id(name, d)
+                        });
+                    if drop && let Some(obj) = p.as_object_mut() {
+                        obj.remove("description");
+                    }
+                }
+            }
             for (k, child) in o.iter_mut() {
                 match (k.as_str(), &*child) {
                     ("description", Value::String(s)) => {
-                        *child = json!(first_sentence(s, MAX_DESCRIPTION))
+                        *child = json!(first_sentence(&without_parentheses(s), MAX_DESCRIPTION))
                     }
                     ("enum" | "default" | "required" | "examples", _) => {}
                     _ => compact_descriptions(child),
@@ -311,6 +337,21 @@ pub fn compact_descriptions(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(compact_descriptions),
         _ => {}
     }
+}
+
+/// Removes ` (…)` asides, which rarely help a model choose an argument.
+fn without_parentheses(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace(" .", ".").replace("  ", " ").replace(" ,", ",")
 }
 
 /// The first paragraph's first sentence, cut on a word boundary at `max` characters.

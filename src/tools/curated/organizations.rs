@@ -6,10 +6,10 @@ pub const TOOLS: &[Curated] = &[
     curated!("organizations": clerk_list_organizations => ListOrganizations, "List organizations",
         "List organizations, newest first; `query` matches name, slug or id. Set include_members_count to get \
          members_count for each.",
-        list = true),
+        list = true, hide = &["include_missing_member_with_elevated_permissions"]),
     curated!("organizations": clerk_get_organization => GetOrganization, "Get organization",
         "Get one organization by its id (org_…) or by its slug — both work in `organization_id`.",
-        returns = "The Clerk organization"),
+        returns = "The Clerk organization", hide = &["include_missing_member_with_elevated_permissions"]),
     curated!("organizations": clerk_create_organization => CreateOrganization, "Create organization",
         "Create an organization. `name` is required; the slug is derived from it unless given. `created_by` \
          (a user id) becomes its first admin.",

@@ -27,13 +27,16 @@ pub const TOOLS: &[Curated] = &[
         returns = "The new Clerk user",
         hide = &["body.password_digest", "body.password_hasher", "body.totp_secret", "body.backup_codes",
                  "body.web3_wallet", "body.created_at", "body.skip_password_requirement", "body.skip_user_requirement",
-                 "body.bypass_client_trust"]),
+                 "body.bypass_client_trust", "body.skip_legal_checks", "body.legal_accepted_at",
+                 "body.create_organizations_limit", "body.delete_self_enabled", "body.create_organization_enabled"]),
     curated!("users": clerk_update_user => UpdateUser, "Update user",
         "Update a user's profile fields (names, username, external_id, password, primary email/phone, \
          settings). Only the fields given change. Metadata has its own tool: clerk_update_user_metadata.",
         returns = "The updated Clerk user",
         hide = &["body.password_digest", "body.password_hasher", "body.totp_secret", "body.backup_codes",
-                 "body.created_at", "body.bypass_client_trust"]),
+                 "body.created_at", "body.bypass_client_trust", "body.skip_legal_checks", "body.legal_accepted_at",
+                 "body.create_organizations_limit", "body.delete_self_enabled", "body.create_organization_enabled",
+                 "body.primary_web3_wallet_id", "body.profile_image_id", "body.notify_primary_email_address_changed"]),
     curated!("users": clerk_delete_user => DeleteUser, "Delete user",
         "Permanently delete a user and their memberships and sessions. This cannot be undone; consider \
          clerk_ban_user to block sign-in instead.",
