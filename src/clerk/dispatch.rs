@@ -71,8 +71,20 @@ fn parse_args<T: DeserializeOwned>(
     })
 }
 
+/// Every success body is already a `serde_json::Value` (see the `untyped-responses` patch) or `()`;
+/// moving it avoids the deep copy `serde_json::to_value` would make.
+fn into_json<T: Serialize + 'static>(body: T) -> Result<serde_json::Value, serde_json::Error> {
+    let mut slot = Some(body);
+    if let Some(v) =
+        (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<serde_json::Value>>()
+    {
+        return Ok(v.take().unwrap_or_default());
+    }
+    serde_json::to_value(slot)
+}
+
 /// Maps the typed client's result into the uniform response or error.
-fn finish<T: Serialize>(
+fn finish<T: Serialize + 'static>(
     client: &Client,
     result: Result<ResponseValue<T>, progenitor_client::Error<types::ClerkErrors>>,
 ) -> Result<ApiResponse, ApiError> {
@@ -81,11 +93,10 @@ fn finish<T: Serialize>(
     match result {
         Ok(rv) => {
             let status = rv.status().as_u16();
-            let body =
-                serde_json::to_value(rv.into_inner()).map_err(|e| ApiError::BadResponse {
-                    status: Some(status),
-                    message: format!("could not re-encode the body: {e}"),
-                })?;
+            let body = into_json(rv.into_inner()).map_err(|e| ApiError::BadResponse {
+                status: Some(status),
+                message: format!("could not re-encode the body: {e}"),
+            })?;
             Ok(ApiResponse { status, body })
         }
         Err(E::ErrorResponse(rv)) => {

@@ -231,9 +231,9 @@ impl ServerHandler for ClerkMcp {
             tools::run(def, None, &filters, args).await
         };
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let (kind, result) = match &outcome.result {
-            Ok(v) => ("ok", output::success(v.clone())),
-            Err(e) => (error_kind(e), output::error(&e.to_json())),
+        let kind = match &outcome.result {
+            Ok(_) => "ok",
+            Err(e) => error_kind(e),
         };
         tracing::info!(
             target: "clerk_mcp::call",
@@ -246,6 +246,10 @@ impl ServerHandler for ClerkMcp {
             outcome = kind,
             "tool call"
         );
+        let result = match outcome.result {
+            Ok(v) => output::success(v),
+            Err(e) => output::error(&e.to_json()),
+        };
         Ok(result.into())
     }
 }

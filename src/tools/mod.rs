@@ -126,14 +126,7 @@ pub async fn run(
         (Action::ApiSearch, _) => api::run_search(&args, filters),
         (Action::ApiDescribe, _) => api::run_describe(&args),
         (Action::ApiCall, Some(inv)) => api::run_call(inv, &args).await,
-        (Action::Curated(c), Some(inv)) => {
-            c.call(
-                inv,
-                args,
-                &serde_json::Value::Object((*t.tool.input_schema).clone()),
-            )
-            .await
-        }
+        (Action::Curated(c), Some(inv)) => c.call(inv, args, &t.tool.input_schema).await,
         (_, None) => Outcome::failed(None, ToolError::MissingKey("no Clerk key".into())),
     }
 }

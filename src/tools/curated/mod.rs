@@ -146,7 +146,11 @@ impl Curated {
 
     /// Turns the tool's arguments into the operation's arguments, refusing anything the tool does not
     /// offer, so a hidden argument cannot be slipped through.
-    fn operation_args(&self, args: Value, schema: &Value) -> Result<(Value, u64, u64), ToolError> {
+    fn operation_args(
+        &self,
+        args: Value,
+        schema: &Map<String, Value>,
+    ) -> Result<(Value, u64, u64), ToolError> {
         let mut args = match args {
             Value::Null => Map::new(),
             Value::Object(o) => o,
@@ -220,7 +224,12 @@ impl Curated {
     }
 
     /// Runs the tool.
-    pub async fn call(&self, inv: &Invocation<'_>, args: Value, schema: &Value) -> Outcome {
+    pub async fn call(
+        &self,
+        inv: &Invocation<'_>,
+        args: Value,
+        schema: &Map<String, Value>,
+    ) -> Outcome {
         let (args, offset, limit) = match self.operation_args(args, schema) {
             Ok(x) => x,
             Err(e) => return Outcome::failed(Some(self.op), e),
