@@ -561,3 +561,48 @@ async fn legacy_sessions_are_optional_and_capped() {
         400
     );
 }
+
+#[tokio::test]
+async fn idle_legacy_sessions_expire() {
+    let srv = start(
+        &["--legacy-sessions", "--session-idle-timeout", "1"],
+        secrets(None, None),
+    )
+    .await;
+    let mut c = Client::new(&srv.url(), Era::Legacy);
+    c.initialize().await;
+    assert!(c.session.is_some());
+    assert_eq!(c.raw("tools/list", json!({}), None).await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let a = c.raw("tools/list", json!({}), None).await;
+    assert_eq!(a.status, 404, "an idle session is gone: {}", a.text);
+    assert!(
+        a.body["error"]["message"].is_string(),
+        "with a JSON-RPC error body: {}",
+        a.text
+    );
+}
+
+#[test]
+fn debug_output_of_config_and_secrets_is_redacted() {
+    let token = "debug-token-abcdefghijklmnop";
+    let s = secrets(Some(GOOD_KEY), Some(token));
+    let reg = clerk_mcp::tools::Registry::new();
+    let cfg = clerk_mcp::config::Config::build(&args(&[]), &s, &reg, false).unwrap();
+    let st = state(&[], secrets(Some(GOOD_KEY), Some(token)));
+    for text in [
+        format!("{s:?}"),
+        format!("{cfg:?}"),
+        format!("{:?}", st.config),
+        format!("{:?}", st.api),
+    ] {
+        assert!(
+            !text.contains(GOOD_KEY) && !text.contains(&GOOD_KEY[8..]) && !text.contains(token),
+            "{text}"
+        );
+        assert!(
+            text.contains("redacted") || text.contains("ClerkApi"),
+            "{text}"
+        );
+    }
+}
