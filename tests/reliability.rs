@@ -329,28 +329,8 @@ fn rss_kb(pid: u32) -> u64 {
 async fn load_200_clients_by_50_calls_with_no_failure_and_memory_back() {
     let fake = FakeClerk::start().await;
     let uid = fake.seed_user("Ann", "Lee", "ann@example.com");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_clerk-mcp"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--rate-limit",
-            "0",
-            "--clerk-api-url",
-            &fake.url,
-            "--log-level",
-            "warn",
-        ])
-        .env("CLERK_SECRET_KEY", GOOD_KEY)
-        .current_dir(std::env::temp_dir())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    // --log-level warn hides the listening line; ask the kernel which port the process listens on.
-    let pid = child.id().unwrap();
-    let addr = wait_for_listen_port(pid).await;
+    let (mut child, pid, addr) =
+        spawn_hosted(&fake.url, &["--rate-limit", "0", "--log-level", "warn"]).await;
     let url = format!("http://{addr}/mcp");
     // Warm up, then measure the baseline.
     for _ in 0..200 {
@@ -405,6 +385,26 @@ async fn load_200_clients_by_50_calls_with_no_failure_and_memory_back() {
     child.kill().await.unwrap();
 }
 
+/// Starts the real binary in hosted mode against `api`; returns it with its pid and listening address.
+async fn spawn_hosted(
+    api: &str,
+    flags: &[&str],
+) -> (tokio::process::Child, u32, std::net::SocketAddr) {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_clerk-mcp"))
+        .args(["--host", "127.0.0.1", "--port", "0", "--clerk-api-url", api])
+        .args(flags)
+        .env("CLERK_SECRET_KEY", GOOD_KEY)
+        .current_dir(std::env::temp_dir())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id().unwrap();
+    // The listening line may be filtered out by --log-level; ask the kernel which port it listens on.
+    let addr = wait_for_listen_port(pid).await;
+    (child, pid, addr)
+}
+
 async fn wait_for_listen_port(pid: u32) -> std::net::SocketAddr {
     for _ in 0..100 {
         let out = std::process::Command::new("ss")
@@ -440,25 +440,7 @@ async fn sigterm_lets_in_flight_calls_finish() {
             .header("content-type", "application/json")
             .delay(Duration::from_millis(1500)),
     );
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_clerk-mcp"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--clerk-api-url",
-            &fake.url,
-            "--shutdown-grace",
-            "5",
-        ])
-        .env("CLERK_SECRET_KEY", GOOD_KEY)
-        .current_dir(std::env::temp_dir())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    let addr = wait_for_listen_port(pid).await;
+    let (mut child, pid, addr) = spawn_hosted(&fake.url, &["--shutdown-grace", "5"]).await;
     let url = format!("http://{addr}/mcp");
     let call = tokio::spawn(async move {
         Client::new(&url, Era::Modern)

@@ -96,17 +96,11 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operat
     let mut props = Map::new();
     let mut required = Vec::new();
     let mut params = Vec::new();
-    for p in op
-        .get("parameters")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let p = deref(doc, p);
-        let name = text(p, "name");
-        let location = match p.get("in").and_then(Value::as_str) {
-            Some("path") => Location::Path,
-            Some("query") => Location::Query,
+    for rp in super::params(doc, op) {
+        let (p, name) = (rp.raw, rp.name.to_string());
+        let location = match rp.location {
+            "path" => Location::Path,
+            "query" => Location::Query,
             other => {
                 return Err(format!(
                     "{id}: parameter `{name}` is in {other:?}; only path and query are supported"
@@ -118,9 +112,12 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operat
                 "{id}: a parameter named `body` would collide with the request body argument"
             ));
         }
-        let is_required = location == Location::Path
-            || p.get("required").and_then(Value::as_bool).unwrap_or(false);
-        let raw = p.get("schema").cloned().unwrap_or_else(|| json!({}));
+        let is_required = rp.required;
+        let raw = if rp.schema.is_null() {
+            json!({})
+        } else {
+            rp.schema.clone()
+        };
         let mut schema = client_schema(doc, &raw);
         if let Some(obj) = schema.as_object_mut() {
             let desc = text(p, "description");

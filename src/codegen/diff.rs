@@ -45,27 +45,12 @@ fn shapes(doc: &Value) -> BTreeMap<String, Shape> {
     let mut out = BTreeMap::new();
     for_each_op(doc, |path, method, op| {
         let mut params = BTreeMap::new();
-        for p in op
-            .get("parameters")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let p = deref(doc, p);
-            let name = p
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let loc = p
-                .get("in")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
-            let schema = client_schema(doc, p.get("schema").unwrap_or(&Value::Null));
-            let required =
-                loc == "path" || p.get("required").and_then(Value::as_bool).unwrap_or(false);
-            params.insert(name, (loc, type_name(&schema), required));
+        for p in super::params(doc, op) {
+            let schema = client_schema(doc, p.schema);
+            params.insert(
+                p.name.to_string(),
+                (p.location.to_string(), type_name(&schema), p.required),
+            );
         }
         let body = op.get("requestBody").map(|rb| {
             let rb = deref(doc, rb);

@@ -74,3 +74,37 @@ pub fn deref<'a>(doc: &'a Value, mut v: &'a Value) -> &'a Value {
     }
     v
 }
+
+/// One parameter of an operation, with `$ref`s resolved.
+pub struct RawParam<'a> {
+    /// The wire name.
+    pub name: &'a str,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: &'a str,
+    /// Required by the spec (path parameters always are).
+    pub required: bool,
+    /// The parameter object itself (description, deprecated, ...).
+    pub raw: &'a Value,
+    /// Its schema (`null` when it has none).
+    pub schema: &'a Value,
+}
+
+/// The parameters of an operation, in spec order. The catalog and the spec diff both read them here.
+pub fn params<'a>(doc: &'a Value, op: &'a Value) -> impl Iterator<Item = RawParam<'a>> + 'a {
+    op.get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(move |p| {
+            let p = deref(doc, p);
+            let location = p.get("in").and_then(Value::as_str).unwrap_or("");
+            RawParam {
+                name: p.get("name").and_then(Value::as_str).unwrap_or(""),
+                location,
+                required: location == "path"
+                    || p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                raw: p,
+                schema: p.get("schema").unwrap_or(&Value::Null),
+            }
+        })
+}
