@@ -22,7 +22,8 @@ pub fn definitions() -> Vec<ToolDef> {
             desc.to_string(),
             input,
             output,
-            annotations(title, if read_only { "GET" } else { "POST" }, Some(false)),
+            // clerk_api_call can reach every DELETE in the API, so it is marked destructive.
+            annotations(if read_only { "GET" } else { "POST" }, Some(!read_only)),
         ),
         toolset: "api",
         read_only,
@@ -527,7 +528,7 @@ fn string_for_pattern(pattern: &str) -> Option<String> {
 }
 
 fn describe(op: &Operation) -> Value {
-    let ann = annotations(&op.summary, &op.method, None);
+    let ann = annotations(&op.method, None);
     let required: Vec<Value> = op
         .input_schema
         .get("required")
@@ -538,8 +539,7 @@ fn describe(op: &Operation) -> Value {
         "operation_id": op.operation_id, "method": op.method, "path": op.path, "tag": op.tag, "tags": op.tags,
         "summary": op.summary, "description": op.description, "deprecated": op.deprecated,
         "read_only": op.is_read_only(),
-        "annotations": {"readOnlyHint": ann.read_only_hint, "destructiveHint": ann.destructive_hint,
-                        "idempotentHint": ann.idempotent_hint, "openWorldHint": ann.open_world_hint},
+        "annotations": ann,
         "required": required,
         "input_schema": op.input_schema,
         "example_arguments": example_arguments(op),

@@ -21,9 +21,10 @@ pub fn list_output_schema() -> Value {
     })
 }
 
-/// Output schema of tools returning one Clerk object.
-pub fn object_output_schema(what: &str) -> Value {
-    json!({"type": "object", "description": what})
+/// Output schema of tools returning one Clerk object. It only declares that results are structured:
+/// the tool's description already says what the object is, and the schema is sent with every request.
+pub fn object_output_schema() -> Value {
+    json!({"type": "object"})
 }
 
 /// Normalises any Clerk list shape (bare array, `{data,total_count}`, `{<name>: [...], total_count}`)

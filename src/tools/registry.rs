@@ -65,16 +65,22 @@ impl ToolDef {
 
 /// Annotations derived from the HTTP method: GET reads; PUT/PATCH/DELETE are idempotent; DELETE is
 /// destructive. `destructive` overrides the method's default (bans, locks, revokes are destructive).
-pub fn annotations(title: &str, method: &str, destructive: Option<bool>) -> ToolAnnotations {
+///
+/// The title is not repeated here (the tool's own `title` is what clients show), and a read-only tool
+/// carries no destructive/idempotent hints: the spec gives them meaning only for tools that write.
+/// Every token counts, since clients send the tool list with every model request.
+pub fn annotations(method: &str, destructive: Option<bool>) -> ToolAnnotations {
     let read_only = matches!(method, "GET" | "HEAD");
-    let idempotent = matches!(method, "GET" | "HEAD" | "PUT" | "PATCH" | "DELETE");
-    let destructive = !read_only && destructive.unwrap_or(method == "DELETE");
-    ToolAnnotations::with_title(title)
+    // Every tool acts on one Clerk instance, a closed domain, not the open web.
+    let ann = ToolAnnotations::new()
         .read_only(read_only)
-        .destructive(destructive)
+        .open_world(false);
+    if read_only {
+        return ann;
+    }
+    let idempotent = matches!(method, "PUT" | "PATCH" | "DELETE");
+    ann.destructive(destructive.unwrap_or(method == "DELETE"))
         .idempotent(idempotent)
-        // Every tool acts on one Clerk instance, a closed domain, not the open web.
-        .open_world(false)
 }
 
 /// Builds an MCP tool definition.

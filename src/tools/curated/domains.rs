@@ -7,10 +7,9 @@ pub const TOOLS: &[Curated] = &[
         "List an organization's domains with their verification state and enrollment mode.", list = true),
     curated!("domains": clerk_add_organization_domain => CreateOrganizationDomain, "Add organization domain",
         "Add a domain (e.g. example.com) to an organization; set enrollment_mode (manual_invitation, \
-         automatic_invitation, automatic_suggestion) and whether it is verified.",
-        returns = "The organization domain"),
+         automatic_invitation, automatic_suggestion) and whether it is verified."),
     curated!("domains": clerk_update_organization_domain => UpdateOrganizationDomain, "Update organization domain",
-        "Change a domain's enrollment mode or verified flag.", returns = "The organization domain"),
+        "Change a domain's enrollment mode or verified flag."),
     curated!("domains": clerk_remove_organization_domain => DeleteOrganizationDomain, "Remove organization domain",
-        "Remove a domain from an organization.", returns = "The deletion confirmation"),
+        "Remove a domain from an organization."),
 ];

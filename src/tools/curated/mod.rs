@@ -33,8 +33,6 @@ pub struct Curated {
     pub title: &'static str,
     /// When to use it; shown to the model.
     pub description: &'static str,
-    /// What one result is, for the output schema ("The Clerk user").
-    pub returns: &'static str,
     /// Overrides the method's destructive default (bans, locks and revokes are destructive).
     pub destructive: Option<bool>,
     /// Arguments removed from the schema: `name` for a parameter, `body.name` for a body field.
@@ -59,7 +57,6 @@ impl Curated {
         toolset: "",
         title: "",
         description: "",
-        returns: "The Clerk object",
         destructive: None,
         hide: &[],
         defaults: &[],
@@ -85,9 +82,9 @@ impl Curated {
         let output = if self.list {
             output::list_output_schema()
         } else {
-            output::object_output_schema(self.returns)
+            output::object_output_schema()
         };
-        let ann = annotations(self.title, &op.method, self.destructive);
+        let ann = annotations(&op.method, self.destructive);
         ToolDef {
             tool: tool(
                 self.name,
@@ -302,17 +299,82 @@ const MAX_DESCRIPTION: usize = 72;
 /// Arguments every model understands without a description (their bounds are in the schema).
 const SELF_EXPLANATORY: [&str; 2] = ["limit", "offset"];
 
-/// Whether a description only restates an id argument's name ("The ID of the organization").
+/// Whether a description only restates an id argument's name ("The ID of the organization to which
+/// this membership belongs" for `organization_id`).
 fn restates_id(name: &str, description: &str) -> bool {
     let d = description.to_ascii_lowercase();
     name.ends_with("_id")
         && (d.starts_with("the id") || d.starts_with("id of") || d.starts_with("the unique id"))
-        && d.split_whitespace().count() <= 10
+        && d.split_whitespace().count() <= 12
+}
+
+/// Words that carry no meaning of their own in an argument description ("Returns users with the
+/// specified usernames", "The first name to assign to the user").
+const FILLER: [&str; 28] = [
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "for",
+    "on",
+    "in",
+    "this",
+    "that",
+    "be",
+    "is",
+    "are",
+    "with",
+    "by",
+    "assign",
+    "give",
+    "add",
+    "set",
+    "given",
+    "specified",
+    "unique",
+    "return",
+    "returns",
+    "user",
+    "organization",
+    "member",
+    "invitation",
+];
+
+/// Singular form, enough to match an argument's name ("addresses" → "address", "ids" → "id").
+fn singular(w: &str) -> &str {
+    if let Some(stem) = w.strip_suffix("sses") {
+        &w[..stem.len() + 2]
+    } else if w.ends_with('s') && !w.ends_with("ss") {
+        &w[..w.len() - 1]
+    } else {
+        w
+    }
+}
+
+/// Whether a description only restates the argument's name: every word is a word of the name or a
+/// filler word ("The organization ID." for `organization_id`, "Returns users with the specified phone
+/// numbers." for `phone_number`). A model reads the name anyway, so such text is pure cost.
+fn restates_name(name: &str, description: &str) -> bool {
+    let d = description.to_ascii_lowercase();
+    let name_words: Vec<&str> = name.split('_').map(singular).collect();
+    d.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(singular)
+        .all(|w| name_words.contains(&w) || FILLER.contains(&w))
+}
+
+/// Whether an argument is a timestamp filter (`created_at_after`, `last_sign_in_at_before`). Their
+/// descriptions say only "after the given date"; the unit (Unix milliseconds) is stated once in the
+/// tool's description instead of in every such argument, which tests check.
+pub fn is_timestamp_filter(name: &str) -> bool {
+    name.ends_with("_at_after") || name.ends_with("_at_before")
 }
 
 /// Compacts a curated tool's schema so the default tool list stays cheap in every request: each
 /// description is cut to its first sentence (no parentheticals) within [`MAX_DESCRIPTION`] characters,
-/// descriptions that add nothing (`limit`, `offset`, "The ID of the user") are dropped, and
+/// descriptions that add nothing (`limit`, `offset`, ones that restate the name, timestamp filters)
+/// are dropped, and
 /// `additionalProperties: true` (the default) is removed below the root.
 pub fn compact_descriptions(v: &mut Value) {
     match v {
@@ -326,7 +388,10 @@ pub fn compact_descriptions(v: &mut Value) {
                         .get("description")
                         .and_then(Value::as_str)
                         .is_some_and(|d| {
-                            SELF_EXPLANATORY.contains(&name.as_str()) || restates_id(name, d)
+                            SELF_EXPLANATORY.contains(&name.as_str())
+                                || restates_name(name, &compact(d))
+                                || restates_id(name, &compact(d))
+                                || is_timestamp_filter(name)
                         });
                     if drop && let Some(obj) = p.as_object_mut() {
                         obj.remove("description");
@@ -335,9 +400,7 @@ pub fn compact_descriptions(v: &mut Value) {
             }
             for (k, child) in o.iter_mut() {
                 match (k.as_str(), &*child) {
-                    ("description", Value::String(s)) => {
-                        *child = json!(first_sentence(&without_parentheses(s), MAX_DESCRIPTION))
-                    }
+                    ("description", Value::String(s)) => *child = json!(compact(s)),
                     ("enum" | "default" | "required" | "examples", _) => {}
                     _ => compact_descriptions(child),
                 }
@@ -346,6 +409,11 @@ pub fn compact_descriptions(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(compact_descriptions),
         _ => {}
     }
+}
+
+/// The compacted form of one description.
+fn compact(s: &str) -> String {
+    first_sentence(&without_parentheses(s), MAX_DESCRIPTION)
 }
 
 /// Removes ` (…)` asides, which rarely help a model choose an argument.
@@ -383,6 +451,15 @@ pub fn first_sentence(s: &str, max: usize) -> String {
     format!("{}…", cut.trim_end_matches([',', ';', ':']))
 }
 
+/// How Clerk's metadata merge endpoints behave, shared by the three metadata tools' descriptions.
+macro_rules! metadata_merge {
+    () => {
+        "Deep-merged into the existing metadata: keys left out are kept, nested objects merge, a key set to null \
+         is deleted (to replace an object, null its old keys)."
+    };
+}
+pub(crate) use metadata_merge;
+
 /// Declares one curated tool: `curated!(toolset: tool_name => OperationId, "Title", "Description", field = value, …)`.
 macro_rules! curated {
     ($toolset:literal : $name:ident => $op:ident, $title:literal, $desc:expr $(, $field:ident = $value:expr)* $(,)?) => {
@@ -413,4 +490,61 @@ pub fn all() -> impl Iterator<Item = &'static Curated> {
     ]
     .into_iter()
     .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_that_restate_the_name_are_recognised() {
+        for (name, d) in [
+            (
+                "phone_number",
+                "Returns users with the specified phone numbers.",
+            ),
+            (
+                "email_address",
+                "Returns users with the specified email addresses.",
+            ),
+            ("organization_id", "The organization ID."),
+            ("first_name", "The first name to assign to the user"),
+            ("user_id", "Returns users with the user IDs specified."),
+        ] {
+            assert!(restates_name(name, d), "{name}: {d}");
+        }
+        for (name, d) in [
+            ("password", "The plaintext password to give the user."),
+            ("query", "Returns users that match the given query."),
+            ("order_by", "Allows to return users in a particular order."),
+            ("notify", "Whether an email should be sent."),
+        ] {
+            assert!(!restates_name(name, d), "{name}: {d}");
+        }
+    }
+
+    #[test]
+    fn compaction_drops_only_what_adds_nothing() {
+        let mut v = json!({"type": "object", "properties": {
+            "created_at_after": {"type": "integer", "description":
+                "Returns users who have been created after the given date (with millisecond precision).\nExample: use 1730160000000."},
+            "username": {"type": "array", "items": {"type": "string"}, "description": "Returns users with the specified usernames.\nAccepts up to 100 usernames."},
+            "query": {"type": "string", "description": "Returns users that match the given query. For example, `ada` matches…"},
+            "body": {"type": "object", "additionalProperties": true, "properties": {
+                "locale": {"type": "string", "description": "The locale to assign to the user"},
+                "banned": {"type": "boolean", "description": "When set to `true` (the default is `false`), the user cannot sign in."}}}
+        }});
+        compact_descriptions(&mut v);
+        assert_eq!(
+            v,
+            json!({"type": "object", "properties": {
+                "created_at_after": {"type": "integer"},
+                "username": {"type": "array", "items": {"type": "string"}},
+                "query": {"type": "string", "description": "Returns users that match the given query."},
+                "body": {"type": "object", "properties": {
+                    "locale": {"type": "string"},
+                    "banned": {"type": "boolean", "description": "When set to `true`, the user cannot sign in."}}}
+            }})
+        );
+    }
 }

@@ -8,8 +8,7 @@ pub const TOOLS: &[Curated] = &[
          (active, revoked, ended, expired, …).",
         list = true, hide = &["paginated"], defaults = &[("paginated", "true")]),
     curated!("sessions": clerk_get_session => GetSession, "Get session",
-        "Get one session by id (sess_…): user, client, status, last activity and expiry.", returns = "The session"),
+        "Get one session by id (sess_…): user, client, status, last activity and expiry."),
     curated!("sessions": clerk_revoke_session => RevokeSession, "Revoke session",
-        "Sign a session out now; the user must sign in again on that device.",
-        returns = "The revoked session", destructive = Some(true)),
+        "Sign a session out now; the user must sign in again on that device.", destructive = Some(true)),
 ];
