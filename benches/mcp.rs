@@ -145,6 +145,23 @@ fn wrk(
         for (k, v) in headers {
             let _ = writeln!(lua, "wrk.headers[\"{k}\"] = \"{v}\"");
         }
+        // Within a session JSON-RPC ids must be unique among pending requests (the server refuses a
+        // reused one), so session requests get "<thread>-<n>" ids; stateless requests are independent.
+        if headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("mcp-session-id"))
+        {
+            let mut templ = body.clone();
+            templ["id"] = json!("@ID@");
+            let templ = templ.to_string();
+            let (pre, post) = templ.split_once("\"@ID@\"").expect("id placeholder");
+            let _ = writeln!(
+                lua,
+                "local pre, post = [==[{pre}]==], [==[{post}]==]\nlocal threads = 0\n\
+                 setup = function(t) threads = threads + 1; t:set(\"tno\", threads) end\nlocal n = 0\n\
+                 request = function() n = n + 1; return wrk.format(nil, nil, nil, pre .. '\"' .. tno .. '-' .. n .. '\"' .. post) end"
+            );
+        }
     }
     lua.push_str(
         "done = function(s, lat, req)\n  local e = s.errors.connect + s.errors.read + s.errors.write + s.errors.timeout + s.errors.status\n  \

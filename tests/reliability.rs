@@ -425,21 +425,7 @@ async fn wait_for_listen_port(pid: u32) -> std::net::SocketAddr {
 async fn sigterm_lets_in_flight_calls_finish() {
     let fake = FakeClerk::start().await;
     let uid = fake.seed_user("Ann", "Lee", "ann@example.com");
-    let body = reqwest::Client::new()
-        .get(format!("{}/users/{uid}", fake.url))
-        .bearer_auth(GOOD_KEY)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    fake.push_fault(
-        Fault::new(200, body)
-            .on("GET", "/v1/users/")
-            .header("content-type", "application/json")
-            .delay(Duration::from_millis(1500)),
-    );
+    slow_next_get_user(&fake, &uid, Duration::from_millis(1500)).await;
     let (mut child, pid, addr) = spawn_hosted(&fake.url, &["--shutdown-grace", "5"]).await;
     let url = format!("http://{addr}/mcp");
     let call = tokio::spawn(async move {
@@ -461,4 +447,82 @@ async fn sigterm_lets_in_flight_calls_finish() {
     assert_eq!(status.code(), Some(0));
     // New connections are refused once it stopped.
     assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+/// Makes the fake's next `GET /v1/users/…` answer with `uid`'s real body after `delay`.
+async fn slow_next_get_user(fake: &FakeClerk, uid: &str, delay: Duration) {
+    clerk_mcp::clerk::install_crypto_provider();
+    let body = reqwest::Client::new()
+        .get(format!("{}/users/{uid}", fake.url))
+        .bearer_auth(GOOD_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fake.push_fault(
+        Fault::new(200, body)
+            .on("GET", "/v1/users/")
+            .header("content-type", "application/json")
+            .delay(delay),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_id_reused_while_in_flight_is_refused_and_nothing_hangs() {
+    let fake = FakeClerk::start().await;
+    let uid = fake.seed_user("Ann", "Lee", "ann@example.com");
+    slow_next_get_user(&fake, &uid, Duration::from_millis(1000)).await;
+    let srv = start(
+        &["--clerk-api-url", &fake.url, "--legacy-sessions"],
+        secrets(Some(GOOD_KEY), None),
+    )
+    .await;
+    let mut first = Client::new(&srv.url(), Era::Legacy);
+    first.initialize().await;
+    let mut second = Client::new(&srv.url(), Era::Legacy);
+    second.session = first.session.clone();
+    (first.next_id, second.next_id) = (7, 7);
+    let args = json!({"user_id": uid});
+    let slow = {
+        let args = args.clone();
+        tokio::spawn(async move { first.call("clerk_get_user", args).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let dup = tokio::time::timeout(
+        Duration::from_secs(5),
+        second.raw(
+            "tools/call",
+            json!({"name": "clerk_get_user", "arguments": args}),
+            None,
+        ),
+    )
+    .await
+    .expect("the reused id is answered, not left hanging");
+    assert!(
+        !slow.is_finished(),
+        "the refusal came before the first call ended"
+    );
+    assert_eq!(dup.body["id"], json!(7), "{}", dup.text);
+    assert_eq!(dup.body["error"]["code"], json!(-32600), "{}", dup.text);
+    assert!(
+        dup.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already used by an unfinished request"),
+        "{}",
+        dup.text
+    );
+    // The first request still gets its own answer.
+    let r = tokio::time::timeout(Duration::from_secs(5), slow)
+        .await
+        .expect("the first call is answered")
+        .unwrap();
+    assert_eq!(r["structuredContent"]["id"], json!(uid), "{r}");
+    // Once answered, the id is free again.
+    second.next_id = 7;
+    let again = second.call("clerk_get_user", json!({"user_id": uid})).await;
+    assert_eq!(again["structuredContent"]["id"], json!(uid), "{again}");
+    srv.stop().await;
 }

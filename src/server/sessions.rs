@@ -1,15 +1,23 @@
-//! A cap on live legacy (2025-11-25) sessions, around rmcp's in-memory session manager.
+//! Legacy (2025-11-25) sessions: rmcp's in-memory session manager with two guards it lacks.
 //!
-//! rmcp's `LocalSessionManager` closes idle sessions (keep-alive) but has no upper bound; without one,
-//! a client that keeps calling `initialize` grows memory without limit.
+//! - A cap: `LocalSessionManager` closes idle sessions (keep-alive) but has no upper bound; without one,
+//!   a client that keeps calling `initialize` grows memory without limit.
+//! - Unique request ids: rmcp routes a session's responses by JSON-RPC id, so a second request reusing
+//!   the id of an unfinished one takes over its route and the first HTTP request never gets an answer
+//!   (found by the benchmark: a load generator sending `"id": 1` on 16 connections left most of them
+//!   hanging). The reused id is refused at once with a JSON-RPC error instead.
 
-use futures::Stream;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use futures::future::Either;
+use futures::{Stream, StreamExt};
+use rmcp::ErrorData;
+use rmcp::model::{ClientJsonRpcMessage, RequestId, ServerJsonRpcMessage};
 use rmcp::transport::common::server_side_http::ServerSseMessage;
 use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionManager, LocalSessionManagerError,
 };
 use rmcp::transport::streamable_http_server::session::{SessionId, SessionManager};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// Why a session operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -24,10 +32,50 @@ pub enum CappedError {
     Inner(#[from] LocalSessionManagerError),
 }
 
-/// `LocalSessionManager` with a maximum number of live sessions.
+/// Ids of the unfinished requests of each session.
+type InFlight = Arc<Mutex<HashMap<SessionId, HashSet<RequestId>>>>;
+
+/// `LocalSessionManager` with a maximum number of live sessions and unique in-flight request ids.
 pub struct CappedSessions {
     inner: LocalSessionManager,
     max: usize,
+    in_flight: InFlight,
+}
+
+/// Holds one request id as in flight; frees it when the response passes or the stream is dropped.
+struct IdGuard {
+    in_flight: InFlight,
+    session: SessionId,
+    id: Option<RequestId>,
+}
+
+impl IdGuard {
+    fn release(&mut self) {
+        if let Some(id) = self.id.take() {
+            let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(ids) = map.get_mut(&self.session) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    map.remove(&self.session);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for IdGuard {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Whether `m` is the final answer (response or error) to request `id`.
+fn answers(m: &ServerSseMessage, id: &RequestId) -> bool {
+    match m.message.as_deref() {
+        Some(ServerJsonRpcMessage::Response(r)) => &r.id == id,
+        Some(ServerJsonRpcMessage::Error(e)) => e.id.as_ref() == Some(id),
+        _ => false,
+    }
 }
 
 impl CappedSessions {
@@ -35,7 +83,24 @@ impl CappedSessions {
     pub fn new(idle: std::time::Duration, max: usize) -> CappedSessions {
         let mut inner = LocalSessionManager::default();
         inner.session_config.keep_alive = Some(idle);
-        CappedSessions { inner, max }
+        CappedSessions {
+            inner,
+            max,
+            in_flight: InFlight::default(),
+        }
+    }
+
+    /// Marks `id` in flight on `session`; `None` if an unfinished request already uses it.
+    fn claim(&self, session: &SessionId, id: &RequestId) -> Option<IdGuard> {
+        let mut map = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(session.clone())
+            .or_default()
+            .insert(id.clone())
+            .then(|| IdGuard {
+                in_flight: self.in_flight.clone(),
+                session: session.clone(),
+                id: Some(id.clone()),
+            })
     }
 
     /// Live sessions now.
@@ -77,7 +142,33 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
-        Ok(self.inner.create_stream(id, message).await?)
+        let ClientJsonRpcMessage::Request(request) = &message else {
+            return Ok(Either::Left(self.inner.create_stream(id, message).await?));
+        };
+        let request_id = request.id.clone();
+        let Some(mut guard) = self.claim(id, &request_id) else {
+            let shown = serde_json::to_string(&request_id).unwrap_or_default();
+            let refusal = ServerJsonRpcMessage::error(
+                ErrorData::invalid_request(
+                    format!(
+                        "request id {shown} is already used by an unfinished request in this session; give every \
+                         request a new id (JSON-RPC ids must be unique among a session's pending requests)"
+                    ),
+                    None,
+                ),
+                Some(request_id),
+            );
+            let once =
+                futures::stream::once(std::future::ready(ServerSseMessage::from_message(refusal)));
+            return Ok(Either::Right(Either::Left(once)));
+        };
+        let stream = self.inner.create_stream(id, message).await?;
+        // Freed before the answer is handed on, so a client may reuse the id as soon as it has the answer.
+        Ok(Either::Right(Either::Right(stream.inspect(move |m| {
+            if answers(m, &request_id) {
+                guard.release();
+            }
+        }))))
     }
 
     async fn accept_message(

@@ -92,7 +92,8 @@ pub struct Client {
     pub headers: Vec<(String, String)>,
     pub session: Option<String>,
     http: reqwest::Client,
-    next_id: u64,
+    /// The id the next request gets (tests set it to reuse an id on purpose).
+    pub next_id: u64,
 }
 
 /// A raw HTTP answer.
