@@ -480,6 +480,23 @@ fn main() {
             ),
         ));
     }
+    // The same stack without any Clerk call (an offline tool): what the MCP protocol layer and this
+    // server cost on their own, so the gap to the proxy can be split between them and the upstream hop.
+    let offline = modern_call("clerk_api_describe", json!({"operation_id": "GetUser"}));
+    verify(&hosted.url, &offline.0, &offline.1);
+    for &c in opts.concurrency.iter().filter(|&&c| c <= 16) {
+        rows.push((
+            "MCP `clerk_api_describe` (2026-07-28; no Clerk call)".into(),
+            c,
+            wrk(
+                dir.path(),
+                &hosted.url,
+                c,
+                &opts,
+                Some((&offline.0, &offline.1)),
+            ),
+        ));
+    }
     let legacy = legacy_call("clerk_get_user", json!({"user_id": USER_ID}), None);
     let stateless = start_server(&upstream, true, &[]);
     verify(&stateless.url, &legacy.0, &legacy.1);
