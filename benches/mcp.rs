@@ -205,6 +205,55 @@ fn wrk(
     }
 }
 
+/// The HTTP client alone: sequential GETs with reqwest (configured like the server's Clerk client) from
+/// a loop in this process, body parsed as JSON. It is the floor for the Clerk hop inside a tool call;
+/// comparing the two runtimes shows what cross-thread wake-ups cost.
+fn client_floor(url: &str, opts: &Opts, multi_thread: bool) -> Run {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    if multi_thread {
+        builder.worker_threads(2);
+    }
+    let rt = builder.enable_all().build().unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(16)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let mut lat = Vec::new();
+        let mut errors = 0;
+        let start = Instant::now();
+        while start.elapsed() < opts.duration {
+            let t = Instant::now();
+            let ok = match client.get(url).bearer_auth(KEY).send().await {
+                Ok(r) => r
+                    .bytes()
+                    .await
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                    .is_some(),
+                Err(_) => false,
+            };
+            errors += u64::from(!ok);
+            lat.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+        let secs = start.elapsed().as_secs_f64();
+        lat.sort_by(f64::total_cmp);
+        let pct = |q: f64| lat[((lat.len() - 1) as f64 * q) as usize];
+        Run {
+            rps: lat.len() as f64 / secs,
+            p50_us: pct(0.5),
+            p99_us: pct(0.99),
+            requests: lat.len() as u64,
+            errors,
+        }
+    })
+}
+
 fn rss_kb(pid: u32, field: &str) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     s.lines()
@@ -561,6 +610,18 @@ fn main() {
         rows.push(("upstream direct (canned JSON)".into(), c, d.clone()));
         proxy.insert(c, p);
         direct.insert(c, d);
+    }
+    for (name, multi) in [
+        (
+            "reqwest → upstream, in-process loop (2-worker runtime)",
+            true,
+        ),
+        (
+            "reqwest → upstream, in-process loop (current-thread runtime)",
+            false,
+        ),
+    ] {
+        rows.push((name.into(), 1, client_floor(&direct_url, &opts, multi)));
     }
     let errors: u64 = rows.iter().map(|(_, _, r)| r.errors).sum::<u64>() + public_run.errors;
     assert_eq!(errors, 0, "requests failed during the benchmark");
