@@ -310,36 +310,8 @@ fn restates_id(name: &str, description: &str) -> bool {
 
 /// Words that carry no meaning of their own in an argument description ("Returns users with the
 /// specified usernames", "The first name to assign to the user").
-const FILLER: [&str; 28] = [
-    "the",
-    "a",
-    "an",
-    "to",
-    "of",
-    "for",
-    "on",
-    "in",
-    "this",
-    "that",
-    "be",
-    "is",
-    "are",
-    "with",
-    "by",
-    "assign",
-    "give",
-    "add",
-    "set",
-    "given",
-    "specified",
-    "unique",
-    "return",
-    "returns",
-    "user",
-    "organization",
-    "member",
-    "invitation",
-];
+const FILLER: &str = "the a an to of for on in this that be is are with by assign give add set given specified \
+                      unique return returns user organization member invitation";
 
 /// Singular form, enough to match an argument's name ("addresses" → "address", "ids" → "id").
 fn singular(w: &str) -> &str {
@@ -361,7 +333,7 @@ fn restates_name(name: &str, description: &str) -> bool {
     d.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(singular)
-        .all(|w| name_words.contains(&w) || FILLER.contains(&w))
+        .all(|w| name_words.contains(&w) || FILLER.split_whitespace().any(|f| f == w))
 }
 
 /// Whether an argument is a timestamp filter (`created_at_after`, `last_sign_in_at_before`). Their
@@ -374,8 +346,7 @@ pub fn is_timestamp_filter(name: &str) -> bool {
 /// Compacts a curated tool's schema so the default tool list stays cheap in every request: each
 /// description is cut to its first sentence (no parentheticals) within [`MAX_DESCRIPTION`] characters,
 /// descriptions that add nothing (`limit`, `offset`, ones that restate the name, timestamp filters)
-/// are dropped, and
-/// `additionalProperties: true` (the default) is removed below the root.
+/// are dropped, and `additionalProperties: true` (the default) is removed below the root.
 pub fn compact_descriptions(v: &mut Value) {
     match v {
         Value::Object(o) => {
@@ -388,9 +359,10 @@ pub fn compact_descriptions(v: &mut Value) {
                         .get("description")
                         .and_then(Value::as_str)
                         .is_some_and(|d| {
+                            let short = compact(d);
                             SELF_EXPLANATORY.contains(&name.as_str())
-                                || restates_name(name, &compact(d))
-                                || restates_id(name, &compact(d))
+                                || restates_name(name, &short)
+                                || restates_id(name, &short)
                                 || is_timestamp_filter(name)
                         });
                     if drop && let Some(obj) = p.as_object_mut() {
