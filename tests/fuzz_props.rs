@@ -6,14 +6,7 @@ mod support;
 
 use arbitrary::Unstructured;
 use proptest::prelude::*;
-use support::harness;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use support::harness::{self, runtime};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]

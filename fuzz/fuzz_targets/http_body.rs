@@ -6,13 +6,8 @@
 #[allow(dead_code)]
 mod harness;
 
+use harness::{APP, RT};
 use libfuzzer_sys::fuzz_target;
-use std::sync::LazyLock;
-
-static RT: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
-static APP: LazyLock<(axum::Router, std::sync::Arc<clerk_mcp::server::AppState>)> =
-    LazyLock::new(|| RT.block_on(async { harness::router() }));
 
 fuzz_target!(|data: &[u8]| {
     let (pick, body) = data.split_first().map(|(p, b)| (*p, b)).unwrap_or((0, data));

@@ -8,13 +8,8 @@
 mod harness;
 
 use arbitrary::Unstructured;
+use harness::{APP, RT};
 use libfuzzer_sys::fuzz_target;
-use std::sync::LazyLock;
-
-static RT: LazyLock<tokio::runtime::Runtime> =
-    LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
-static APP: LazyLock<(axum::Router, std::sync::Arc<clerk_mcp::server::AppState>)> =
-    LazyLock::new(|| RT.block_on(async { harness::router() }));
 
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);

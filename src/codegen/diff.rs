@@ -3,7 +3,8 @@
 //! Works on the *unpatched* documents so a report can be produced even when a new spec no longer fits a
 //! patch (that is exactly when a reviewer needs the report).
 
-use super::{deref, for_each_op, op_id, schema::client_schema};
+use super::schema::{client_schema, required_names};
+use super::{deref, for_each_op, op_id};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -60,13 +61,7 @@ fn shapes(doc: &Value) -> BTreeMap<String, Shape> {
                 .cloned()
                 .unwrap_or(Value::Null);
             let schema = client_schema(doc, media.get("schema").unwrap_or(&Value::Null));
-            let req: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let req: Vec<&str> = required_names(&schema).collect();
             schema
                 .get("properties")
                 .and_then(Value::as_object)

@@ -7,6 +7,16 @@
 
 use serde_json::{Map, Value, json};
 
+/// The property names a JSON Schema object lists as `required` (none when absent or malformed).
+pub fn required_names(schema: &Value) -> impl Iterator<Item = &str> {
+    schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+}
+
 /// `format` values defined by JSON Schema 2020-12; anything else (int64, binary, ...) is dropped.
 pub const STANDARD_FORMATS: [&str; 19] = [
     "date-time",

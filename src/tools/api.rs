@@ -5,6 +5,7 @@ use super::output;
 use super::registry::{Action, Filter, ToolDef, annotations, tool};
 use super::{Invocation, Outcome, ToolError};
 use crate::clerk::catalog::{self, Operation};
+use crate::codegen::schema::required_names;
 use serde_json::{Map, Value, json};
 
 /// The three definitions, kept short: together they are a fixed cost on every request.
@@ -353,13 +354,7 @@ fn example_value(s: &Value) -> Option<Value> {
         "object" => {
             let props = s.get("properties").and_then(Value::as_object);
             let mut out = Map::new();
-            for r in s
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
+            for r in required_names(s) {
                 let prop = props.and_then(|p| p.get(r));
                 let v = named_example(r, prop)
                     .or_else(|| prop.and_then(example_value))

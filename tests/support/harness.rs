@@ -4,13 +4,29 @@
 
 use arbitrary::Unstructured;
 use axum::body::Body;
+use clerk_mcp::codegen::schema::required_names;
 use clerk_mcp::config::{Config, Secrets, ServeArgs};
 use clerk_mcp::server::{AppState, http};
 use clerk_mcp::tools::Registry;
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use tower::ServiceExt;
+
+/// A current-thread runtime: the harness drives one request at a time.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// One runtime and one router for a whole fuzzing process (libFuzzer calls a target millions of times).
+pub static RT: LazyLock<tokio::runtime::Runtime> = LazyLock::new(runtime);
+
+/// The router of [`RT`], with its state (fuzz targets pick tools from its registry).
+pub static APP: LazyLock<(axum::Router, Arc<AppState>)> =
+    LazyLock::new(|| RT.block_on(async { router() }));
 
 /// The server in hosted mode pointed at a closed port: calls fail fast as "unreachable", so the fuzzer
 /// exercises validation and error mapping without a network.
@@ -144,13 +160,7 @@ pub fn args_for(schema: &Value, u: &mut Unstructured, depth: usize) -> Value {
     match schema.get("type").and_then(Value::as_str) {
         Some("object") | None if schema.get("properties").is_some() => {
             let mut out = Map::new();
-            let required: Vec<&str> = schema
-                .get("required")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let required: Vec<&str> = required_names(schema).collect();
             for (k, p) in schema["properties"].as_object().into_iter().flatten() {
                 if required.contains(&k.as_str()) || u.ratio(1, 3).unwrap_or(false) {
                     out.insert(k.clone(), args_for(p, u, depth + 1));
