@@ -3,9 +3,11 @@
 //! up in `ps`), and every type here that can hold one has a redacting `Debug`.
 
 use crate::clerk::{self, ClientConfig, RetryPolicy, SecretKey};
+use crate::server::edge::{HostRule, OriginRule};
 use crate::tools::registry::{self, DEFAULT_TOOLSETS, Filter, Registry};
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, ValueEnum};
+use ipnet::IpNet;
 use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -143,9 +145,12 @@ pub struct ServeArgs {
         value_name = "SECS"
     )]
     pub session_idle_timeout: u64,
-    /// Most live legacy sessions; further `initialize` requests are refused until one ends.
+    /// Most live legacy sessions; when full, the session idle longest is closed for a new one.
     #[arg(long, env = "MCP_MAX_SESSIONS", default_value_t = 1000)]
     pub max_sessions: usize,
+    /// Most live legacy sessions per client; past it, that client's idlest session is closed.
+    #[arg(long, env = "MCP_MAX_SESSIONS_PER_CLIENT", default_value_t = 16)]
+    pub max_sessions_per_client: usize,
     /// Clerk Backend API base URL; a bare origin gets `/v1`.
     #[arg(long = "clerk-api-url", env = "CLERK_API_URL", default_value = clerk::DEFAULT_API_URL, value_name = "URL")]
     pub api_url: String,
@@ -171,15 +176,51 @@ pub struct ServeArgs {
         value_name = "SECS"
     )]
     pub max_retry_delay: u64,
+    /// Seconds one tool call may take in all, across every Clerk attempt and retry wait; then the
+    /// call answers that Clerk did not respond in time (keep it below your client's own timeout:
+    /// 60 s in the official TypeScript SDK).
+    #[arg(
+        long,
+        env = "CLERK_CALL_DEADLINE",
+        default_value_t = 45,
+        value_name = "SECS"
+    )]
+    pub call_deadline: u64,
     /// Most Clerk requests in flight at once.
     #[arg(long, env = "CLERK_MAX_CONCURRENCY", default_value_t = 64)]
     pub max_concurrency: usize,
     /// Largest accepted request body on /mcp, in bytes.
     #[arg(long, env = "MCP_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Requests per minute per client on /mcp (by access token, else peer address); 0 disables.
+    /// Requests per minute per client (by verified access token; in public mode by Clerk key and
+    /// address; else by address); 0 disables.
     #[arg(long, env = "MCP_RATE_LIMIT", default_value_t = 600)]
     pub rate_limit: u32,
+    /// Proxies whose X-Forwarded-For / Forwarded headers are believed, comma-separated CIDRs
+    /// (e.g. 10.0.0.0/8,192.168.1.5/32). From anyone else those headers are ignored.
+    #[arg(long, env = "MCP_TRUSTED_PROXIES", value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
+    /// Seconds a client has to send a request's headers, counted from when the server waits for
+    /// them, so it also closes idle keep-alive connections.
+    #[arg(
+        long,
+        env = "MCP_HEADER_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECS"
+    )]
+    pub header_timeout: u64,
+    /// Seconds a client has to send a whole request body.
+    #[arg(
+        long,
+        env = "MCP_BODY_TIMEOUT",
+        default_value_t = 30,
+        value_name = "SECS"
+    )]
+    pub body_timeout: u64,
+    /// Most open client connections; further ones wait to be accepted. Default: 1024, or 64 below the
+    /// process's open-file limit if that is lower.
+    #[arg(long, env = "MCP_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
     #[arg(
         long,
@@ -222,9 +263,19 @@ pub struct Config {
     /// Accepted access tokens; empty means none required.
     pub access_tokens: Vec<AccessToken>,
     /// Host header check: `None` disables it.
-    pub allowed_hosts: Option<Vec<String>>,
+    pub allowed_hosts: Option<Vec<HostRule>>,
     /// Origin check: `None` disables it; an empty list refuses every Origin.
-    pub allowed_origins: Option<Vec<String>>,
+    pub allowed_origins: Option<Vec<OriginRule>>,
+    /// Proxies whose forwarding headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Time to receive a request head (and the idle keep-alive limit).
+    pub header_timeout: Duration,
+    /// Time to receive a request body.
+    pub body_timeout: Duration,
+    /// Most open connections.
+    pub max_connections: usize,
+    /// Most live legacy sessions per client.
+    pub max_sessions_per_client: usize,
     /// Legacy sessions on.
     pub legacy_sessions: bool,
     /// Idle timeout of legacy sessions.
@@ -233,6 +284,8 @@ pub struct Config {
     pub max_sessions: usize,
     /// How to reach Clerk.
     pub client: ClientConfig,
+    /// Time one tool call may take in all.
+    pub call_deadline: Duration,
     /// Which tools are exposed.
     pub filter: Filter,
     /// Return private metadata.
@@ -370,7 +423,7 @@ impl Config {
         let allowed_hosts = match list(&args.allowed_hosts) {
             Some(h) if h.iter().any(|x| x == "*") => None,
             Some(h) if !h.is_empty() => Some(h),
-            _ if loopback => Some(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]),
+            _ if loopback => Some(vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()]),
             _ if stdio => None,
             _ => {
                 return Err(format!(
@@ -397,6 +450,35 @@ impl Config {
             ),
             None => Some(Vec::new()),
         };
+        let allowed_hosts = allowed_hosts
+            .map(|h| {
+                h.iter()
+                    .map(|x| HostRule::parse(x))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(|e| format!("--allowed-hosts: {e}"))?;
+        let allowed_origins = allowed_origins
+            .map(|o| {
+                o.iter()
+                    .map(|x| OriginRule::parse(x))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()
+            .map_err(|e| format!("--allowed-origins: {e}"))?;
+        let trusted_proxies = list(&args.trusted_proxies)
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                c.parse::<IpNet>()
+                    .or_else(|_| c.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        format!(
+                            "--trusted-proxies: `{c}` is not an address or CIDR (e.g. 10.0.0.0/8 or 192.168.1.5)"
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let base_url = clerk::normalize_api_url(&args.api_url)?;
         if args.max_attempts == 0 {
             return Err("--max-attempts must be at least 1".into());
@@ -410,6 +492,14 @@ impl Config {
             access_tokens,
             allowed_hosts,
             allowed_origins,
+            trusted_proxies,
+            header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+            body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+            max_connections: args
+                .max_connections
+                .unwrap_or_else(crate::server::conn::default_max_connections)
+                .max(1),
+            max_sessions_per_client: args.max_sessions_per_client.max(1),
             legacy_sessions: args.legacy_sessions,
             session_idle_timeout: Duration::from_secs(args.session_idle_timeout.max(1)),
             max_sessions: args.max_sessions.max(1),
@@ -424,6 +514,7 @@ impl Config {
                 },
                 max_concurrency: args.max_concurrency.max(1),
             },
+            call_deadline: Duration::from_secs(args.call_deadline.max(1)),
             filter,
             expose_private_metadata: args.filters.expose_private_metadata,
             max_body_bytes: args.max_body_bytes.max(1024),

@@ -108,29 +108,27 @@ async fn run(cli: Cli) -> Result<(), String> {
             let reg = Registry::new();
             let filter = f.to_filter(&reg)?;
             let filters = [&filter];
-            let tools: Vec<_> = reg.visible(&filters).map(|t| &t.tool).collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&serde_json::json!({ "tools": tools }))
-                    .map_err(|e| e.to_string())?
-            );
-            Ok(())
+            let tools: Vec<_> = reg.visible(&filters).map(|t| t.listed(&filters)).collect();
+            print_out(
+                &serde_json::to_string_pretty(&serde_json::json!({ "tools": tools }))
+                    .map_err(|e| e.to_string())?,
+            )
         }
         Some(Command::Api {
             command: ApiCommand::List { json },
         }) => {
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(clerk::catalog::all())
-                        .map_err(|e| e.to_string())?
-                );
+                print_out(
+                    &serde_json::to_string_pretty(clerk::catalog::all())
+                        .map_err(|e| e.to_string())?,
+                )
             } else {
-                for op in clerk::catalog::all() {
-                    println!("{}\t{}\t{}", op.operation_id, op.method, op.path);
-                }
+                let lines: String = clerk::catalog::all()
+                    .iter()
+                    .map(|op| format!("{}\t{}\t{}\n", op.operation_id, op.method, op.path))
+                    .collect();
+                print_out(lines.trim_end())
             }
-            Ok(())
         }
         Some(Command::Spec {
             command: SpecCommand::Diff { old, new },
@@ -141,8 +139,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             let curated: Vec<(&str, &str)> =
                 tools::curated::all().map(|c| (c.name, c.op)).collect();
-            print!("{}", codegen::diff::diff(&a, &b, &curated).render());
-            Ok(())
+            print_out(codegen::diff::diff(&a, &b, &curated).render().trim_end())
         }
         Some(Command::Spec {
             command: SpecCommand::Pin { file, source },
@@ -163,9 +160,22 @@ async fn run(cli: Cli) -> Result<(), String> {
                 sha256: codegen::pin::sha256_hex(&bytes),
                 source,
             };
-            print!("{}", pin.render());
-            Ok(())
+            print_out(pin.render().trim_end())
         }
+    }
+}
+
+/// Writes a command's output and a newline to stdout. A reader that closed the pipe early
+/// (`clerk-mcp api list | head -1`) has all it wanted: that ends the command quietly, as it does for
+/// other Unix tools, instead of panicking like `println!`.
+fn print_out(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write to stdout: {e}"))
+        }
+        _ => Ok(()),
     }
 }
 

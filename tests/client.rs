@@ -19,6 +19,11 @@ fn api(fake: &FakeClerk, attempts: u32) -> ClerkApi {
     ClerkApi::new(&cfg).unwrap()
 }
 
+/// A deadline far enough away that only tests of the deadline meet it.
+fn soon() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(60)
+}
+
 fn key() -> SecretKey {
     SecretKey::parse(GOOD_KEY).unwrap()
 }
@@ -31,6 +36,7 @@ async fn request_line_and_headers() {
             &key(),
             "GetUserList",
             json!({"user_id": ["user_a", "user_b"], "limit": 5, "query": "ann lee"}),
+            soon(),
         )
         .await;
     assert_eq!(out.result.unwrap().body, json!([]));
@@ -80,7 +86,7 @@ async fn success_body_with_unknown_fields_is_returned_unchanged() {
     });
     fake.push_fault(Fault::new(200, body.to_string()).header("content-type", "application/json"));
     let out = api(&fake, 1)
-        .call(&key(), "GetUser", json!({"user_id": "user_2abc"}))
+        .call(&key(), "GetUser", json!({"user_id": "user_2abc"}), soon())
         .await;
     let resp = out.result.unwrap();
     assert_eq!(resp.status, 200);
@@ -112,9 +118,14 @@ async fn error_statuses_parse_into_clerk_errors() {
     let api = api(&fake, 1);
     // 404 from the fake's own routing.
     let (status, errors, trace, _) = clerk_err(
-        api.call(&key(), "GetUser", json!({"user_id": "user_missing"}))
-            .await
-            .result,
+        api.call(
+            &key(),
+            "GetUser",
+            json!({"user_id": "user_missing"}),
+            soon(),
+        )
+        .await
+        .result,
     );
     assert_eq!(status, 404);
     assert_eq!(errors[0].code, "resource_not_found");
@@ -123,9 +134,14 @@ async fn error_statuses_parse_into_clerk_errors() {
 
     // 422 with meta.
     let (status, errors, _, _) = clerk_err(
-        api.call(&key(), "CreateOrganization", json!({"body": {"name": ""}}))
-            .await
-            .result,
+        api.call(
+            &key(),
+            "CreateOrganization",
+            json!({"body": {"name": ""}}),
+            soon(),
+        )
+        .await
+        .result,
     );
     assert_eq!(status, 422);
     assert_eq!(errors[0].code, "form_param_missing");
@@ -137,7 +153,7 @@ async fn error_statuses_parse_into_clerk_errors() {
             .header("retry-after", "7"),
     );
     let (status, errors, trace, retry_after) = clerk_err(
-        api.call(&key(), "GetUser", json!({"user_id": "u"}))
+        api.call(&key(), "GetUser", json!({"user_id": "u"}), soon())
             .await
             .result,
     );
@@ -170,8 +186,11 @@ async fn error_statuses_parse_into_clerk_errors() {
 
     // 401 for a key the fake refuses.
     let other = SecretKey::parse("sk_test_notaccepted").unwrap();
-    let (status, errors, _, _) =
-        clerk_err(api.call(&other, "GetUsersCount", json!({})).await.result);
+    let (status, errors, _, _) = clerk_err(
+        api.call(&other, "GetUsersCount", json!({}), soon())
+            .await
+            .result,
+    );
     assert_eq!(
         (status, errors[0].code.as_str()),
         (401, "clerk_key_invalid")
@@ -186,7 +205,7 @@ async fn html_502_is_a_clear_error_with_its_status() {
             .header("content-type", "text/html"),
     );
     let err = api(&fake, 1)
-        .call(&key(), "GetUser", json!({"user_id": "user_x"}))
+        .call(&key(), "GetUser", json!({"user_id": "user_x"}), soon())
         .await
         .result
         .unwrap_err();
@@ -204,6 +223,7 @@ async fn misspelled_fields_are_refused_before_sending() {
             &key(),
             "UpdateUser",
             json!({"user_id": "user_1", "body": {"frist_name": "Ann"}}),
+            soon(),
         )
         .await
         .result
@@ -216,7 +236,7 @@ async fn misspelled_fields_are_refused_before_sending() {
     );
 
     let err = api
-        .call(&key(), "GetUser", json!({"userid": "user_1"}))
+        .call(&key(), "GetUser", json!({"userid": "user_1"}), soon())
         .await
         .result
         .unwrap_err();
@@ -224,7 +244,7 @@ async fn misspelled_fields_are_refused_before_sending() {
     assert!(msg.contains("userid") && msg.contains("user_id"), "{msg}");
 
     let err = api
-        .call(&key(), "GetUserList", json!({"limit": "ten"}))
+        .call(&key(), "GetUserList", json!({"limit": "ten"}), soon())
         .await
         .result
         .unwrap_err();
@@ -236,28 +256,41 @@ async fn misspelled_fields_are_refused_before_sending() {
 }
 
 #[tokio::test]
-async fn path_parameters_cannot_reach_another_endpoint() {
+async fn path_parameters_accept_only_what_clerk_ids_and_slugs_contain() {
     let fake = FakeClerk::start().await;
     let api = api(&fake, 1);
+    // Ids, slugs and keys go out exactly as given.
     for (id, want) in [
-        ("a/b", "/v1/users/a%2Fb"),
-        ("x?y=1", "/v1/users/x%3Fy=1"),
-        ("x#frag", "/v1/users/x%23frag"),
-        ("100%", "/v1/users/100%25"),
-        ("a b", "/v1/users/a%20b"),
-        ("../organizations", "/v1/users/..%2Forganizations"),
-        ("..%2F..", "/v1/users/..%252F.."),
+        ("user_2abcXYZ09", "/v1/users/user_2abcXYZ09"),
+        ("acme-inc", "/v1/users/acme-inc"),
+        ("org:admin.v2", "/v1/users/org:admin.v2"),
     ] {
         fake.clear_requests();
-        let out = api.call(&key(), "GetUser", json!({"user_id": id})).await;
+        let out = api
+            .call(&key(), "GetUser", json!({"user_id": id}), soon())
+            .await;
         assert_eq!(out.result.unwrap_err().status(), Some(404));
         assert_eq!(fake.last_request().path, want, "user_id {id:?}");
-        assert_eq!(fake.requests().len(), 1);
     }
     fake.clear_requests();
-    for id in ["", ".", "..", "a\\..\\b"] {
+    // Anything a router might decode into another path (or that is no id at all) never leaves.
+    for id in [
+        "",
+        ".",
+        "..",
+        "a\\..\\b",
+        "a/b",
+        "../organizations/org_1",
+        "x?y=1",
+        "x#frag",
+        "100%",
+        "a b",
+        "a;b",
+        "..%2F..",
+        "ünï",
+    ] {
         let err = api
-            .call(&key(), "GetUser", json!({"user_id": id}))
+            .call(&key(), "GetUser", json!({"user_id": id}), soon())
             .await
             .result
             .unwrap_err();
@@ -267,7 +300,14 @@ async fn path_parameters_cannot_reach_another_endpoint() {
         );
         assert!(err.to_string().contains("user_id"), "{err}");
     }
-    assert!(fake.requests().is_empty());
+    let long = "a".repeat(300);
+    let err = api
+        .call(&key(), "GetUser", json!({"user_id": long}), soon())
+        .await
+        .result
+        .unwrap_err();
+    assert!(err.to_string().contains("longer"), "{err}");
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }
 
 #[tokio::test]
@@ -285,7 +325,7 @@ async fn unreachable_upstream_is_a_clear_error() {
     };
     let err = ClerkApi::new(&cfg)
         .unwrap()
-        .call(&key(), "GetUser", json!({"user_id": "u"}))
+        .call(&key(), "GetUser", json!({"user_id": "u"}), soon())
         .await
         .result
         .unwrap_err();
@@ -363,6 +403,75 @@ fn every_catalog_schema_is_client_safe() {
         assert!(
             v.iter().any(|x| x.contains(needle)),
             "{needle} not reported in {v:?}"
+        );
+    }
+}
+
+/// Optional properties (at any depth) whose own schema has required fields, as `(path, required)`.
+fn optional_objects_with_required_fields(schema: &Value, at: &str, out: &mut Vec<String>) {
+    let required: Vec<&str> = codegen::schema::required_names(schema).collect();
+    for (name, prop) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let path = if at.is_empty() {
+            name.clone()
+        } else {
+            format!("{at}.{name}")
+        };
+        if !required.contains(&name.as_str())
+            && codegen::schema::required_names(prop).next().is_some()
+        {
+            out.push(path.clone());
+        }
+        optional_objects_with_required_fields(prop, &path, out);
+        if let Some(items) = prop.get("items") {
+            optional_objects_with_required_fields(items, &format!("{path}[]"), out);
+        }
+    }
+}
+
+/// Issue 11.1: a schema that calls an object optional must mean it. Clerk's spec leaves
+/// `requestBody.required` unset on bodies with required fields; a client that trusts the schema
+/// and leaves the body out must not be told a field inside it is missing. Every optional object
+/// with required fields is checked by leaving it out of the minimal arguments (which contain only
+/// what the schema requires) and validating them as a real call would.
+#[test]
+fn optional_objects_with_required_fields_can_be_left_out() {
+    let api = ClerkApi::new(&ClientConfig::default()).unwrap();
+    let mut optional = 0;
+    for op in catalog::all() {
+        let mut found = Vec::new();
+        optional_objects_with_required_fields(&op.input_schema, "", &mut found);
+        optional += found.len();
+        assert!(
+            !found.iter().any(|p| p == "body"),
+            "{}: `body` has required fields but is optional",
+            op.operation_id
+        );
+        let minimal = clerk_mcp::tools::api::example_arguments(op);
+        if let Err(e) = api.prepare(&op.operation_id, minimal.clone()) {
+            panic!(
+                "{}: the minimal arguments {minimal} (optional {found:?} left out) are refused: {e}",
+                op.operation_id
+            );
+        }
+    }
+    assert!(optional > 0, "the walk found no optional object at all");
+    // The curated tools that had it wrong (found by a client following the schema).
+    for id in [
+        "CreateOrganization",
+        "CreateOrganizationInvitation",
+        "CreateInvitation",
+        "CreateAllowlistIdentifier",
+        "CreateBlocklistIdentifier",
+    ] {
+        let req = &catalog::get(id).unwrap().input_schema["required"];
+        assert!(
+            req.as_array().unwrap().contains(&json!("body")),
+            "{id}: {req}"
         );
     }
 }

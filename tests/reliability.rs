@@ -161,6 +161,70 @@ async fn upstream_faults_are_retried_or_reported_clearly() {
     assert!(e["message"].as_str().unwrap().contains("connection"), "{e}");
 }
 
+/// Issue 11.3: the official TypeScript SDK gives up after 60 s; a GET to a hung Clerk is tried three
+/// times × 30 s. The call deadline (45 s by default) answers first, with a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_clerk_gets_the_deadline_error_before_the_client_gives_up() {
+    let fake = FakeClerk::start().await;
+    let uid = fake.seed_user("Ada", "Lovelace", "ada@example.com");
+    let srv = start(
+        &["--clerk-api-url", &fake.url, "--rate-limit", "0"],
+        secrets(Some(GOOD_KEY), None),
+    )
+    .await;
+    for _ in 0..3 {
+        fake.push_fault(
+            Fault::new(200, "{}")
+                .on("GET", "/v1/users/")
+                .delay(Duration::from_secs(300)),
+        );
+    }
+    let mut c = Client::new(&srv.url(), Era::Modern);
+    // A fast deadline on a second server (and its own hung Clerk) shows the same error quickly.
+    let hung = FakeClerk::start().await;
+    for _ in 0..6 {
+        hung.push_fault(Fault::new(200, "{}").delay(Duration::from_secs(300)));
+    }
+    let quick = start(
+        &[
+            "--clerk-api-url",
+            &hung.url,
+            "--rate-limit",
+            "0",
+            "--call-deadline",
+            "2",
+            "--timeout",
+            "1",
+        ],
+        secrets(Some(GOOD_KEY), None),
+    )
+    .await;
+    let started = Instant::now();
+    let (slow, fast) = tokio::join!(c.err("clerk_get_user", json!({"user_id": uid})), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let t = Instant::now();
+        let e = Client::new(&quick.url(), Era::Modern)
+            .err("clerk_list_users", json!({"limit": 1}))
+            .await;
+        (e, t.elapsed())
+    });
+    let took = started.elapsed();
+    assert!(
+        took <= Duration::from_secs(46) && took >= Duration::from_secs(44),
+        "answered after {took:?}"
+    );
+    assert_eq!(slow["error"], json!("deadline_exceeded"), "{slow}");
+    let msg = slow["message"].as_str().unwrap();
+    assert!(
+        msg.contains("did not answer in time") && msg.contains("45 s") && msg.contains("2 attempt"),
+        "{msg}"
+    );
+    assert_eq!(slow["attempts"], json!(2));
+    let (fast, fast_took) = fast;
+    assert_eq!(fast["error"], json!("deadline_exceeded"), "{fast}");
+    assert!(fast_took < Duration::from_secs(3), "{fast_took:?}");
+}
+
 async fn raw_http(addr: std::net::SocketAddr, request: &[u8]) -> String {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(request).await.unwrap();
@@ -278,7 +342,7 @@ async fn abusive_requests_are_refused_cleanly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_returns_429_and_recovers() {
     let srv = start(&["--rate-limit", "60"], secrets(None, None)).await;
-    let mut c = Client::new(&srv.url(), Era::Modern);
+    let mut c = Client::new(&srv.url(), Era::Modern).header("X-Clerk-Secret-Key", GOOD_KEY);
     let mut limited = None;
     for i in 0..70 {
         let a = c.raw("tools/list", json!({}), None).await;
@@ -304,9 +368,11 @@ async fn rate_limit_returns_429_and_recovers() {
         (1..=2).contains(&wait),
         "one request per second replenishes: Retry-After {wait}"
     );
-    // Another client (different token) is not affected.
-    let mut other =
-        Client::new(&srv.url(), Era::Modern).header("Authorization", "Bearer another-client-token");
+    // Another client (another team's key) is not affected.
+    let mut other = Client::new(&srv.url(), Era::Modern).header(
+        "X-Clerk-Secret-Key",
+        "sk_test_anotherteamkey000000000000000",
+    );
     assert_eq!(other.raw("tools/list", json!({}), None).await.status, 200);
     tokio::time::sleep(Duration::from_millis(1100 * wait)).await;
     assert_eq!(

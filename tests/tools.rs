@@ -390,9 +390,16 @@ async fn filters_and_request_headers() {
     assert!(
         listed
             .iter()
-            .all(|t| t["annotations"]["readOnlyHint"] == json!(true)
-                || t["name"] == json!("clerk_api_call")),
-        "read-only lists only reading tools"
+            .all(|t| t["annotations"]["readOnlyHint"] == json!(true)),
+        "read-only lists only reading tools, and says so (clerk_api_call included: it can only GET)"
+    );
+    let api_call = listed
+        .iter()
+        .find(|t| t["name"] == json!("clerk_api_call"))
+        .unwrap();
+    assert_eq!(
+        api_call["annotations"],
+        json!({"readOnlyHint": true, "openWorldHint": false})
     );
     assert!(
         names(&listed).contains("clerk_get_user") && !names(&listed).contains("clerk_delete_user")
@@ -496,9 +503,15 @@ async fn filters_and_request_headers() {
         h.list_tools()
             .await
             .iter()
-            .all(|t| t["annotations"]["readOnlyHint"] == json!(true)
-                || t["name"] == json!("clerk_api_call"))
+            .all(|t| t["annotations"]["readOnlyHint"] == json!(true))
     );
+    // Without read-only, clerk_api_call can reach every DELETE and says so.
+    let full = Client::new(&srv.url(), Era::Modern).list_tools().await;
+    let api_call = full
+        .iter()
+        .find(|t| t["name"] == json!("clerk_api_call"))
+        .unwrap();
+    assert_eq!(api_call["annotations"]["destructiveHint"], json!(true));
     let mut bad = Client::new(&srv.url(), Era::Modern).header("X-MCP-Toolsets", "userz");
     let a = bad.raw("tools/list", json!({}), None).await;
     assert!(
@@ -509,6 +522,134 @@ async fn filters_and_request_headers() {
         "{}",
         a.text
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn excluding_an_operation_or_tag_excludes_every_tool_that_performs_it() {
+    let fake = FakeClerk::start().await;
+    let uid = fake.seed_user("Ann", "Lee", "ann@example.com");
+    let srv = start(
+        &[
+            "--clerk-api-url",
+            &fake.url,
+            "--toolsets",
+            "all",
+            "--exclude-tools",
+            "DeleteUser,Organizations,GetUsersCount",
+        ],
+        secrets(Some(GOOD_KEY), None),
+    )
+    .await;
+    let mut c = Client::new(&srv.url(), Era::Modern);
+    let n = names(&c.list_tools().await);
+    for gone in [
+        "clerk_delete_user",
+        "clerk_create_organization",
+        "clerk_get_organization",
+        // Performs GetUsersCount beside its list call.
+        "clerk_list_users",
+        "clerk_count_users",
+    ] {
+        assert!(!n.contains(gone), "{gone} still listed");
+    }
+    assert!(n.contains("clerk_get_user") && n.contains("clerk_ban_user"));
+    let a = c
+        .raw(
+            "tools/call",
+            json!({"name": "clerk_delete_user", "arguments": {"user_id": uid}}),
+            Some("clerk_delete_user"),
+        )
+        .await;
+    let msg = a.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("DeleteUser") && msg.contains("excluded"),
+        "{}",
+        a.text
+    );
+    let e = c
+        .err(
+            "clerk_api_call",
+            json!({"operation_id": "DeleteUser", "arguments": {"user_id": uid}}),
+        )
+        .await;
+    assert_eq!(e["error"], json!("refused"), "{e}");
+    assert!(
+        fake.requests().is_empty(),
+        "nothing reached Clerk: {:?}",
+        fake.requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_typed_arguments_are_refused_before_anything_is_sent() {
+    let fake = FakeClerk::start().await;
+    for i in 0..25 {
+        fake.seed_user("User", &format!("N{i}"), &format!("u{i}@example.com"));
+    }
+    let srv = start(
+        &["--clerk-api-url", &fake.url, "--rate-limit", "0"],
+        secrets(Some(GOOD_KEY), None),
+    )
+    .await;
+    let mut c = Client::new(&srv.url(), Era::Modern);
+    for (args, name) in [
+        (json!({"limit": "ten"}), "limit"),
+        (json!({"limit": 2.5}), "limit"),
+        (json!({"limit": true}), "limit"),
+        (json!({"offset": "20x"}), "offset"),
+        (json!({"offset": [20]}), "offset"),
+        (json!({"email_address": 5}), "email_address"),
+    ] {
+        let e = c.err("clerk_list_users", args.clone()).await;
+        assert_eq!(e["error"], json!("invalid_arguments"), "{args}: {e}");
+        assert!(
+            e["message"].as_str().unwrap().contains(name),
+            "{args}: the message names `{name}`: {e}"
+        );
+    }
+    let e = c
+        .err(
+            "clerk_api_call",
+            json!({"operation_id": "GetUserList", "arguments": {"limit": "ten"}}),
+        )
+        .await;
+    assert_eq!(e["error"], json!("invalid_arguments"), "{e}");
+    let e = c
+        .err(
+            "clerk_api_search",
+            json!({"query": "users", "limit": "ten"}),
+        )
+        .await;
+    assert_eq!(e["error"], json!("invalid_arguments"), "{e}");
+    assert!(
+        fake.requests().is_empty(),
+        "an invalid call sends nothing, not even the count: {:?}",
+        fake.requests()
+    );
+    // Numbers sent as strings are read as the numbers they are.
+    let page = c
+        .ok("clerk_list_users", json!({"offset": "20", "limit": "3"}))
+        .await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 3, "{page}");
+    assert_eq!(page["next_offset"], json!(23));
+    let list = fake
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/v1/users")
+        .unwrap();
+    let q = list.query_pairs();
+    assert!(
+        q.contains(&("offset".into(), "20".into())) && q.contains(&("limit".into(), "3".into())),
+        "{q:?}"
+    );
+    let via_api = c
+        .ok(
+            "clerk_api_call",
+            json!({"operation_id": "GetUserList", "arguments": {"limit": "2", "offset": "4"}}),
+        )
+        .await;
+    assert_eq!(via_api["data"].as_array().unwrap().len(), 2);
+    assert_eq!(via_api["next_offset"], json!(6));
 }
 
 #[test]

@@ -13,9 +13,18 @@ pub fn all() -> &'static [Operation] {
     &CATALOG
 }
 
+/// Positions in [`CATALOG`] by operationId: every call looks its operation up.
+static BY_ID: LazyLock<std::collections::HashMap<&'static str, usize>> = LazyLock::new(|| {
+    CATALOG
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.operation_id.as_str(), i))
+        .collect()
+});
+
 /// One operation by its exact operationId.
 pub fn get(operation_id: &str) -> Option<&'static Operation> {
-    CATALOG.iter().find(|o| o.operation_id == operation_id)
+    BY_ID.get(operation_id).map(|&i| &CATALOG[i])
 }
 
 /// Every operationId as a constant (generated). Curated tools name operations through these, so an

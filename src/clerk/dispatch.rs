@@ -22,12 +22,26 @@ pub struct ApiResponse {
 /// The future returned by one generated operation.
 pub type CallFuture<'a> = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send + 'a>>;
 
+/// A call whose arguments are already validated and typed; running it sends the request.
+///
+/// Validation and sending are two steps so that a tool making several Clerk calls can check all of
+/// their arguments before any request leaves (a bad filter must not cost a count request first).
+pub type Prepared = Box<dyn for<'a> FnOnce(&'a Client) -> CallFuture<'a> + Send>;
+
+/// Pins the higher-ranked closure type the generated code builds.
+fn prepared<F>(f: F) -> Prepared
+where
+    F: for<'a> FnOnce(&'a Client) -> CallFuture<'a> + Send + 'static,
+{
+    Box::new(f)
+}
+
 /// One row of the dispatch table.
 pub struct Entry {
     /// The spec's operationId.
     pub operation_id: &'static str,
-    /// Deserializes the arguments and performs the call.
-    pub call: for<'a> fn(&'a Client, serde_json::Value) -> CallFuture<'a>,
+    /// Deserializes the arguments into the operation's typed parameters (nothing is sent).
+    pub prepare: fn(serde_json::Value) -> Result<Prepared, ApiError>,
 }
 
 /// Finds an operation's entry (the table is sorted by operationId).

@@ -55,6 +55,17 @@ pub enum ApiError {
         /// What was wrong, with a short snippet of the body.
         message: String,
     },
+    /// The tool call's deadline passed before Clerk answered (across every attempt and wait).
+    #[error(
+        "Clerk did not answer in time: no response within the call deadline of {seconds:.0} s \
+         ({attempts} attempt(s) made). Clerk may be slow or unreachable; try again shortly"
+    )]
+    DeadlineExceeded {
+        /// The deadline the call had.
+        seconds: f64,
+        /// Attempts started before it passed.
+        attempts: u32,
+    },
     /// The request did not complete: connection refused, DNS, TLS or timeout.
     #[error("could not reach the Clerk API: {message}")]
     Unreachable {
@@ -108,6 +119,7 @@ impl ApiError {
             ApiError::Clerk { .. } => "clerk_error",
             ApiError::BadResponse { .. } => "bad_response",
             ApiError::Unreachable { .. } => "unreachable",
+            ApiError::DeadlineExceeded { .. } => "deadline_exceeded",
         }
     }
 
@@ -141,6 +153,10 @@ impl ApiError {
                 status: Some(s), ..
             } => v["status"] = json!(s),
             ApiError::Unreachable { timeout, .. } => v["timeout"] = json!(timeout),
+            ApiError::DeadlineExceeded { attempts, .. } => {
+                v["timeout"] = json!(true);
+                v["attempts"] = json!(attempts);
+            }
             _ => {}
         }
         v

@@ -169,10 +169,17 @@ impl ClientHooks<CallContext> for Client {
                     .acquire()
                     .await
                     .expect("the limiter is never closed");
+                ctx.start_attempt(attempt + 1);
                 self.client().execute(request).await
             };
-            ctx.record(attempt + 1, &outcome);
-            match (spare, ctx.retry.next_delay(&method, attempt, &outcome)) {
+            ctx.record(&outcome);
+            // A wait that would end past the call's deadline is not started: the caller gets this
+            // attempt's answer (with its Retry-After) instead of a timeout.
+            let delay = ctx
+                .retry
+                .next_delay(&method, attempt, &outcome)
+                .filter(|d| tokio::time::Instant::now() + *d < ctx.deadline);
+            match (spare, delay) {
                 (Some(again), Some(delay)) => {
                     tracing::debug!(
                         attempt = attempt + 1,

@@ -16,6 +16,7 @@ pub use secret::{KeyError, SecretKey};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 /// Clerk's production API.
 pub const DEFAULT_API_URL: &str = "https://api.clerk.com/v1";
@@ -99,12 +100,21 @@ pub struct CallContext {
     retry: RetryPolicy,
     limiter: Arc<Semaphore>,
     observed: Arc<Mutex<Observed>>,
+    /// When the whole tool call must be answered; no retry wait may run past it.
+    deadline: Instant,
 }
 
 impl CallContext {
-    fn record(&self, attempts: u32, outcome: &reqwest::Result<reqwest::Response>) {
+    /// Counts an attempt as it starts (one cut short by the deadline still counts).
+    fn start_attempt(&self, attempt: u32) {
+        self.observed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .attempts = attempt;
+    }
+
+    fn record(&self, outcome: &reqwest::Result<reqwest::Response>) {
         let mut o = self.observed.lock().unwrap_or_else(|p| p.into_inner());
-        o.attempts = attempts;
         if let Ok(r) = outcome {
             o.status = Some(r.status().as_u16());
             o.retry_after = hooks::retry_after_secs(r.headers());
@@ -166,63 +176,153 @@ impl ClerkApi {
         &self.base_url
     }
 
-    /// Runs one operation with `key`: arguments are validated and typed before anything is sent.
-    pub async fn call(
+    /// Validates and types one operation's arguments; nothing is sent. Numeric strings are accepted
+    /// where the schema wants a number (some clients send every value as a string); any other value
+    /// of the wrong type is refused, never replaced.
+    pub fn prepare(
+        &self,
+        operation_id: &str,
+        mut args: serde_json::Value,
+    ) -> Result<PreparedCall, ApiError> {
+        let (Some(entry), Some(op)) = (dispatch::entry(operation_id), catalog::get(operation_id))
+        else {
+            return Err(ApiError::UnknownOperation {
+                operation_id: operation_id.to_string(),
+            });
+        };
+        coerce_numeric_strings(&mut args, &op.input_schema);
+        check_path_params(op, &args).map_err(|message| ApiError::InvalidArguments { message })?;
+        Ok(PreparedCall {
+            operation_id: entry.operation_id,
+            send: (entry.prepare)(args)?,
+        })
+    }
+
+    /// Sends a prepared call with `key`. Retries and waits all end by `deadline`: when it passes,
+    /// the call stops and says how many attempts were made.
+    pub async fn send(
         &self,
         key: &SecretKey,
-        operation_id: &str,
-        args: serde_json::Value,
+        call: PreparedCall,
+        deadline: Instant,
     ) -> CallOutcome {
-        let Some(entry) = dispatch::entry(operation_id) else {
-            return CallOutcome {
-                result: Err(ApiError::UnknownOperation {
-                    operation_id: operation_id.to_string(),
-                }),
-                attempts: 0,
-            };
-        };
-        if let Err(message) = check_path_params(operation_id, &args) {
-            return CallOutcome {
-                result: Err(ApiError::InvalidArguments { message }),
-                attempts: 0,
-            };
-        }
         let ctx = CallContext {
             key: key.clone(),
             retry: self.retry,
             limiter: self.limiter.clone(),
             observed: Arc::default(),
+            deadline,
         };
         let client = api::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
-        let result = (entry.call)(&client, args).await;
+        let budget = deadline.saturating_duration_since(Instant::now());
+        let result = match tokio::time::timeout_at(deadline, (call.send)(&client)).await {
+            Ok(r) => r,
+            Err(_) => Err(ApiError::DeadlineExceeded {
+                seconds: budget.as_secs_f64(),
+                attempts: client.inner.observed().attempts,
+            }),
+        };
         CallOutcome {
             result,
             attempts: client.inner.observed().attempts,
         }
     }
+
+    /// [`prepare`](Self::prepare) then [`send`](Self::send).
+    pub async fn call(
+        &self,
+        key: &SecretKey,
+        operation_id: &str,
+        args: serde_json::Value,
+        deadline: Instant,
+    ) -> CallOutcome {
+        match self.prepare(operation_id, args) {
+            Ok(call) => self.send(key, call, deadline).await,
+            Err(e) => CallOutcome {
+                result: Err(e),
+                attempts: 0,
+            },
+        }
+    }
 }
 
-/// Refuses path parameter values that percent-encoding cannot make safe.
+/// A validated call, ready to send (see [`ClerkApi::prepare`]).
+pub struct PreparedCall {
+    /// The operation it calls.
+    pub operation_id: &'static str,
+    send: dispatch::Prepared,
+}
+
+impl std::fmt::Debug for PreparedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedCall")
+            .field("operation_id", &self.operation_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Replaces strings that hold a number with the number, where the schema asks for one; leaves
+/// every other value for the typed parse to accept or refuse with its path.
+fn coerce_numeric_strings(v: &mut serde_json::Value, schema: &serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let coerced = match schema.get("type").and_then(Value::as_str) {
+                Some("integer") => s.trim().parse::<i64>().ok().map(Value::from),
+                Some("number") => s
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Value::from),
+                _ => None,
+            };
+            if let Some(n) = coerced {
+                *v = n;
+            }
+        }
+        Value::Object(o) => {
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (k, child) in o.iter_mut() {
+                    if let Some(s) = props.get(k) {
+                        coerce_numeric_strings(child, s);
+                    }
+                }
+            }
+        }
+        Value::Array(a) => {
+            if let Some(items) = schema.get("items") {
+                a.iter_mut().for_each(|x| coerce_numeric_strings(x, items));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Refuses path parameter values that are not Clerk ids, slugs or keys.
 ///
-/// The generated client percent-encodes `/`, `?`, `#`, `%`, spaces and controls, but URL parsing would
-/// still turn a whole segment of `.` or `..` into a move up the path, and treats `\` as `/`; an empty
-/// value would address the collection instead of one item. None of these is ever a valid Clerk id.
-fn check_path_params(operation_id: &str, args: &serde_json::Value) -> Result<(), String> {
-    let Some(op) = catalog::get(operation_id) else {
-        return Ok(());
-    };
+/// The generated client percent-encodes what it must, but whether `%2F` or `;` reach the right
+/// resource depends on how Clerk's router decodes them, and `.`/`..` segments or `\` would move up the
+/// path. Clerk ids (`user_2x…`), slugs (`acme-inc`), template names and role keys (`org:admin`) only
+/// use letters, digits and `_ - . :`, so anything else is refused before a request is built.
+fn check_path_params(op: &catalog::Operation, args: &serde_json::Value) -> Result<(), String> {
     for p in op
         .params
         .iter()
         .filter(|p| p.location == catalog::Location::Path)
     {
         if let Some(v) = args.get(&p.name).and_then(serde_json::Value::as_str) {
+            let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':');
             let bad = if v.is_empty() {
-                Some("is empty")
+                Some("is empty".to_string())
             } else if v == "." || v == ".." {
-                Some("is a relative path segment (`.` or `..`)")
-            } else if v.contains('\\') {
-                Some("contains a backslash")
+                Some("is a relative path segment (`.` or `..`)".to_string())
+            } else if let Some(c) = v.chars().find(|c| !allowed(*c)) {
+                Some(format!(
+                    "contains {c:?}, which no Clerk id or slug contains (only letters, digits and `_ - . :`)"
+                ))
+            } else if v.len() > 256 {
+                Some("is longer than any Clerk id or slug (256 characters)".to_string())
             } else {
                 None
             };

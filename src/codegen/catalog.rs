@@ -146,8 +146,12 @@ fn operation(doc: &Value, path: &str, method: &str, op: &Value) -> Result<Operat
         let Some(media) = rb.pointer("/content/application~1json") else {
             return Err(format!("{id}: request body is not application/json"));
         };
-        let is_required = rb.get("required").and_then(Value::as_bool).unwrap_or(false);
         let mut schema = client_schema(doc, media.get("schema").unwrap_or(&json!({})));
+        // Clerk's spec rarely sets `requestBody.required`, but a body whose schema has required
+        // properties cannot be left out: a client that trusts an optional `body` would send `{}` and
+        // be told a field inside it is missing.
+        let is_required = rb.get("required").and_then(Value::as_bool).unwrap_or(false)
+            || super::schema::required_names(&schema).next().is_some();
         if let Some(obj) = schema.as_object_mut() {
             let desc = text(rb, "description");
             if !desc.is_empty() && !obj.contains_key("description") {

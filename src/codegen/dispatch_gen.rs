@@ -199,11 +199,11 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
                 #[allow(non_camel_case_types)]
                 struct #struct_name { #(#fields,)* }
 
-                fn #handler(client: &Client, args: ::serde_json::Value) -> CallFuture<'_> {
-                    Box::pin(async move {
-                        let a: #struct_name = parse_args(args, #default_body)?;
-                        finish(client, client.#fname(#(#call_args),*).await)
-                    })
+                fn #handler(args: ::serde_json::Value) -> Result<Prepared, ApiError> {
+                    let a: #struct_name = parse_args(args, #default_body)?;
+                    Ok(prepared(move |client| {
+                        Box::pin(async move { finish(client, client.#fname(#(#call_args),*).await) })
+                    }))
                 }
             });
             entries.push((op_id.clone(), handler));
@@ -222,7 +222,7 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let rows = entries
         .iter()
-        .map(|(id, h)| quote!(Entry { operation_id: #id, call: #h }));
+        .map(|(id, h)| quote!(Entry { operation_id: #id, prepare: #h }));
     let tokens = quote! {
         #(#items)*
 

@@ -1,15 +1,15 @@
-//! HTTP-level errors on `/mcp` as JSON-RPC error bodies.
+//! rmcp's own HTTP-level refusals as JSON-RPC error bodies.
 //!
-//! rmcp answers some refusals (unparseable body, wrong media type, body too large, bad Origin/Host,
-//! unknown session) with a plain-text body. Clients expect JSON-RPC, so this layer rewraps any
-//! non-JSON error response into `{"jsonrpc":"2.0","id":null,"error":{code,message}}`, keeping the
-//! message; a body that could not be parsed as JSON becomes 400 / -32700 (rmcp says 415).
+//! rmcp answers some refusals (wrong media type, unknown session, body errors) with a plain-text body.
+//! Clients expect JSON-RPC, so this layer turns any non-JSON error response into a [`Refusal`] that
+//! keeps the status and message; a body rmcp could not parse becomes 400 / -32700 (rmcp says 415).
 
-use axum::body::{Body, to_bytes};
+use super::refusal::{Refusal, code};
+use axum::body::to_bytes;
 use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 /// Longest rmcp error text kept.
 const MAX_TEXT: usize = 4096;
@@ -28,7 +28,7 @@ pub async fn jsonrpc_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) || is_json {
         return resp;
     }
-    let (mut parts, body) = resp.into_parts();
+    let (parts, body) = resp.into_parts();
     let text = match to_bytes(body, MAX_TEXT).await {
         Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
         Err(_) => String::new(),
@@ -36,22 +36,21 @@ pub async fn jsonrpc_errors(req: Request, next: Next) -> Response {
     let unparseable = text.contains("deserialize") || text.contains("parse");
     let (status, code) = match status {
         StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::BAD_REQUEST if unparseable => {
-            (StatusCode::BAD_REQUEST, -32700)
+            (StatusCode::BAD_REQUEST, code::PARSE_ERROR)
         }
-        s if s.is_server_error() => (s, -32603),
-        s => (s, -32600),
+        s if s.is_server_error() => (s, code::INTERNAL_ERROR),
+        s => (s, code::INVALID_REQUEST),
     };
     let message = if text.is_empty() {
         status.canonical_reason().unwrap_or("error").to_string()
     } else {
         text
     };
-    let body = serde_json::json!({"jsonrpc": "2.0", "id": null, "error": {"code": code, "message": message}}).to_string();
-    parts.status = status;
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(body))
+    let mut refusal = Refusal::new(status, code, message);
+    for (k, v) in parts.headers.iter() {
+        if *k != header::CONTENT_TYPE && *k != header::CONTENT_LENGTH {
+            refusal = refusal.header(k.clone(), v.clone());
+        }
+    }
+    refusal.into_response()
 }

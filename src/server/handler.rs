@@ -5,7 +5,7 @@
 //! cached on a session.
 
 use super::AppState;
-use super::auth::RequestKey;
+use super::edge::{ClientAddr, RequestKey};
 use crate::config::Mode;
 use crate::tools::{self, Filter, Invocation, ToolError, output, registry};
 use rmcp::model::{
@@ -163,7 +163,7 @@ impl ServerHandler for ClerkMcp {
             .state
             .registry
             .visible(&filters)
-            .map(|t| t.tool.clone())
+            .map(|t| t.listed(&filters))
             .collect();
         // A list narrowed by this request's headers must not be served to others from a shared cache.
         let scope = if narrowed {
@@ -181,7 +181,7 @@ impl ServerHandler for ClerkMcp {
             .registry
             .get(name)
             .filter(|t| self.state.config.filter.admits(t))
-            .map(|t| t.tool.clone())
+            .map(|t| t.listed(&[&self.state.config.filter]))
     }
 
     async fn call_tool(
@@ -222,6 +222,7 @@ impl ServerHandler for ClerkMcp {
                         key: &key,
                         expose_private_metadata: self.state.config.expose_private_metadata,
                         filters: &filters,
+                        deadline: tokio::time::Instant::now() + self.state.config.call_deadline,
                     };
                     tools::run(def, Some(&inv), &filters, args).await
                 }
@@ -230,6 +231,19 @@ impl ServerHandler for ClerkMcp {
         } else {
             tools::run(def, None, &filters, args).await
         };
+        // A key Clerk refuses is a failed authentication, charged to the caller's address like a wrong
+        // access token, so inventing keys does not buy a fresh rate-limit budget per key.
+        if self.state.config.mode == Mode::Public
+            && outcome.status == Some(401)
+            && let (Some(rl), Some(ClientAddr(ip))) = (
+                &self.state.rate_limit,
+                ctx.extensions
+                    .get::<http::request::Parts>()
+                    .and_then(|p| p.extensions.get::<ClientAddr>()),
+            )
+        {
+            let _ = rl.charge_failure(*ip);
+        }
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let kind = match &outcome.result {
             Ok(_) => "ok",

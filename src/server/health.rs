@@ -1,27 +1,45 @@
 //! `GET /api/health`: mode, version and whether Clerk accepts the key.
 //!
-//! Hosted mode probes Clerk with the server's key through the cheapest authenticated read (`GetJWKS`),
-//! cached for [`PROBE_TTL`] so frequent probes do not hammer Clerk. Public mode reports `null` unless
-//! the probe itself carries `X-Clerk-Secret-Key`, which is then checked (and not cached).
+//! Clerk is probed through the cheapest authenticated read (`GetJWKS`), and every probe result is
+//! cached for [`PROBE_TTL`], per key: the server's key in hosted mode, and in public mode the key a
+//! probe brings in `X-Clerk-Secret-Key` (by digest; without a key the answer is `null`). Frequent
+//! probes therefore never turn into a stream of Clerk calls. The route sits behind the same Host
+//! check and rate limit as `/mcp`.
 
 use super::AppState;
-use super::auth::KEY_HEADER;
+use super::edge::RequestKey;
 use crate::clerk::{ApiError, SecretKey};
 use crate::config::Mode;
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
+use std::time::Duration;
 
-/// How long a hosted-mode probe result is reused.
+/// How long a probe result is reused.
 pub const PROBE_TTL: Duration = Duration::from_secs(15);
 
-/// The cached hosted-mode probe.
-#[derive(Debug, Default)]
-pub struct HealthCache(Mutex<Option<(Instant, Probe)>>);
+/// Probe results by key digest.
+pub struct HealthCache(moka::future::Cache<[u8; 32], Probe>);
+
+impl Default for HealthCache {
+    fn default() -> Self {
+        HealthCache(
+            moka::future::Cache::builder()
+                .time_to_live(PROBE_TTL)
+                .max_capacity(10_000)
+                .build(),
+        )
+    }
+}
+
+impl std::fmt::Debug for HealthCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HealthCache")
+    }
+}
 
 /// One probe's result.
 #[derive(Debug, Clone)]
@@ -30,10 +48,21 @@ pub struct Probe {
     detail: Option<String>,
 }
 
+/// The cached probe of `key`; one Clerk call per key and TTL, however many probes arrive at once.
+async fn cached_probe(state: &AppState, key: &SecretKey) -> Probe {
+    let digest: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
+    state.health.0.get_with(digest, probe(state, key)).await
+}
+
 async fn probe(state: &AppState, key: &SecretKey) -> Probe {
     match state
         .api
-        .call(key, crate::clerk::catalog::ops::GetJWKS, json!({}))
+        .call(
+            key,
+            crate::clerk::catalog::ops::GetJWKS,
+            json!({}),
+            tokio::time::Instant::now() + state.config.call_deadline,
+        )
         .await
         .result
     {
@@ -73,34 +102,17 @@ async fn probe(state: &AppState, key: &SecretKey) -> Probe {
 }
 
 /// The handler.
-pub async fn health(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Json<Value> {
+pub async fn health(State(state): State<Arc<AppState>>, parts: Parts) -> Json<Value> {
     let result = match state.config.mode {
         Mode::Hosted => match &state.config.server_key {
-            Some(key) => {
-                let mut cache = state.health.0.lock().await;
-                match cache.as_ref() {
-                    Some((at, p)) if at.elapsed() < PROBE_TTL => Some(p.clone()),
-                    _ => {
-                        let p = probe(&state, key).await;
-                        *cache = Some((Instant::now(), p.clone()));
-                        Some(p)
-                    }
-                }
-            }
+            Some(key) => Some(cached_probe(&state, key).await),
             None => None,
         },
-        Mode::Public => match headers
-            .get(KEY_HEADER)
-            .map(|v| v.to_str().map(|s| SecretKey::parse(s.trim())))
-        {
-            Some(Ok(Ok(key))) => Some(probe(&state, &key).await),
-            Some(Ok(Err(e))) => Some(Probe {
+        Mode::Public => match parts.extensions.get::<RequestKey>() {
+            Some(RequestKey(Ok(key))) => Some(cached_probe(&state, key).await),
+            Some(RequestKey(Err(e))) => Some(Probe {
                 connected: false,
                 detail: Some(format!("X-Clerk-Secret-Key: {e}")),
-            }),
-            Some(Err(_)) => Some(Probe {
-                connected: false,
-                detail: Some("X-Clerk-Secret-Key is not valid text".into()),
             }),
             None => None,
         },

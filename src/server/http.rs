@@ -1,11 +1,15 @@
-//! The axum application: `/mcp` (rmcp's streamable HTTP service behind our tower layers) and
+//! The axum application: `/mcp` (rmcp's streamable HTTP service behind our layers) and
 //! `/api/health`, plus binding, the startup log line and graceful shutdown.
+//!
+//! Layers, outermost first: the edge (headers, Host/Origin, client address; every route), then on
+//! `/mcp` authentication, the rate limit, the rewrapping of rmcp's plain-text errors and the body
+//! checks; `/api/health` gets the edge and the rate limit.
 
 use super::handler::{ClerkMcp, Transport};
-use super::sessions::CappedSessions;
-use super::{AppState, auth, errors, health, limits};
+use super::{AppState, auth, body, conn, edge, errors, health, limits};
 use axum::Router;
 use axum::http::StatusCode;
+use axum::middleware::from_fn_with_state;
 use axum::routing::get;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use std::net::SocketAddr;
@@ -15,44 +19,32 @@ use tokio_util::sync::CancellationToken;
 /// Builds the router over the shared state; `shutdown` ends open SSE streams and sessions.
 pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
     let cfg = &state.config;
-    let mut mcp_cfg = StreamableHttpServerConfig::default()
+    // Host and Origin are checked by the edge, for every route.
+    let mcp_cfg = StreamableHttpServerConfig::default()
         .with_legacy_session_mode(cfg.legacy_sessions)
         .with_json_response(true)
         .with_max_request_body_bytes(cfg.max_body_bytes)
-        .with_cancellation_token(shutdown);
-    mcp_cfg = match &cfg.allowed_hosts {
-        Some(h) => mcp_cfg.with_allowed_hosts(h.clone()),
-        None => mcp_cfg.disable_allowed_hosts(),
-    };
-    mcp_cfg = match &cfg.allowed_origins {
-        Some(o) if o.is_empty() => mcp_cfg.enforce_origin_validation(),
-        Some(o) => mcp_cfg.with_allowed_origins(o.clone()),
-        None => mcp_cfg.disable_allowed_origins(),
-    };
-    let sessions = Arc::new(CappedSessions::new(
-        cfg.session_idle_timeout,
-        cfg.max_sessions,
-    ));
+        .with_cancellation_token(shutdown)
+        .disable_allowed_hosts()
+        .disable_allowed_origins();
     let factory_state = state.clone();
     let mcp = StreamableHttpService::new(
         move || Ok(ClerkMcp::new(factory_state.clone(), Transport::Http)),
-        sessions,
+        state.sessions.clone(),
         mcp_cfg,
     );
     let mcp_routes = Router::new()
         .route_service("/mcp", mcp)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::guard,
-        ))
+        .layer(from_fn_with_state(state.clone(), body::check_body))
         .layer(axum::middleware::from_fn(errors::jsonrpc_errors))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::rate_limit,
-        ));
-    Router::new()
+        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .layer(from_fn_with_state(state.clone(), auth::guard));
+    let health_routes = Router::new()
         .route("/api/health", get(health::health))
-        .with_state(state)
+        .layer(from_fn_with_state(state.clone(), limits::rate_limit))
+        .with_state(state.clone());
+    Router::new()
+        .merge(health_routes)
         .merge(mcp_routes)
         .fallback(|| async {
             (
@@ -62,6 +54,7 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
                 ),
             )
         })
+        .layer(from_fn_with_state(state, edge::edge))
 }
 
 /// A server listening on a socket.
@@ -101,25 +94,22 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
     let app = router(state.clone(), mcp_stop.clone());
     let grace = cfg.shutdown_grace;
     let stop = shutdown.clone();
+    let limits = conn::ConnLimits {
+        header_timeout: cfg.header_timeout,
+        max_connections: cfg.max_connections,
+    };
     let task = tokio::spawn(async move {
-        // Small JSON-RPC answers must not wait for Nagle's algorithm (40 ms stalls on streamed replies).
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop.clone().cancelled_owned());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        conn::accept_loop(listener, app, limits, &graceful, stop.clone()).await;
+        // Stopped accepting: in-flight requests finish; idle connections close at once.
         let deadline = async {
-            stop.cancelled().await;
             tokio::time::sleep(grace).await;
             mcp_stop.cancel();
             // Streams get a moment to end cleanly once told to.
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         };
         tokio::select! {
-            r = server.into_future() => r.map_err(|e| format!("server error: {e}")),
+            _ = graceful.shutdown() => Ok(()),
             _ = deadline => {
                 tracing::warn!("shutdown grace period over; closing the remaining connections");
                 Ok(())

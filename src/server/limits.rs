@@ -1,24 +1,64 @@
-//! Abuse limits on `/mcp`: a per-client rate limit (keyed by access token, else peer address) and the
-//! shape limits on tool arguments. The body size limit is rmcp's (`max_request_body_bytes`, 413).
+//! Abuse limits on `/mcp` and `/api/health`: a per-client rate limit and the shape limits on tool
+//! arguments. Body size and read time are limited in `body.rs`; connections in `conn.rs`.
+//!
+//! The rate limit is keyed by who is calling, as far as the server knows it, and never by a value
+//! the caller can pick freely: a verified access token; in public mode, the Clerk key together with
+//! the client address (two teams behind one proxy are limited separately, and a caller cannot leave
+//! its address's budget by inventing keys, since the address stays in the key); otherwise the client
+//! address. A failed authentication is charged to the address it came from.
 
 use super::AppState;
-use super::auth::jsonrpc_error;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use super::auth::Principal;
+use super::edge::{ClientAddr, RequestKey};
+use super::refusal::Refusal;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// Who a request counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    /// The n-th configured access token, once verified.
+    Token(usize),
+    /// A digest of a public-mode Clerk key, with the address it came from.
+    Key([u8; 32], IpAddr),
+    /// The client address.
+    Addr(IpAddr),
+}
+
+impl ClientKey {
+    /// The key a request counts against (see the module docs).
+    pub fn of(req: &Request) -> ClientKey {
+        let ext = req.extensions();
+        let addr = ext
+            .get::<ClientAddr>()
+            .map(|a| a.0)
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        if let Some(Principal::StaticToken(i)) = ext.get::<Principal>() {
+            return ClientKey::Token(*i);
+        }
+        match ext.get::<RequestKey>() {
+            Some(RequestKey(Ok(k))) => {
+                ClientKey::Key(Sha256::digest(k.expose().as_bytes()).into(), addr)
+            }
+            _ => ClientKey::Addr(addr),
+        }
+    }
+}
+
 /// Requests per minute per client, with a burst of the same size.
 pub struct ClientRateLimit {
-    limiter: DefaultKeyedRateLimiter<String>,
+    limiter: DefaultKeyedRateLimiter<ClientKey>,
+    per_minute: u32,
     seen: AtomicU64,
 }
 
@@ -28,12 +68,13 @@ impl ClientRateLimit {
         let n = NonZeroU32::new(per_minute)?;
         Some(ClientRateLimit {
             limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            per_minute,
             seen: AtomicU64::new(0),
         })
     }
 
-    /// `Ok` or the seconds until the client may try again.
-    fn check(&self, key: String) -> Result<(), u64> {
+    /// Counts one request against `key`; the refusal says when to retry.
+    pub fn check(&self, key: ClientKey) -> Result<(), Refusal> {
         // Forget idle clients now and then so the table cannot grow without bound.
         if self.seen.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.limiter.retain_recent();
@@ -41,44 +82,31 @@ impl ClientRateLimit {
         }
         self.limiter.check_key(&key).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            Refusal::limited(
+                StatusCode::TOO_MANY_REQUESTS,
+                secs,
+                format!(
+                    "Rate limit exceeded: at most {} requests per minute per client; retry in {secs} s",
+                    self.per_minute
+                ),
+            )
         })
     }
-}
 
-/// Who a request counts against: a digest of its bearer token (never the token), else its peer address.
-fn client_key(req: &Request) -> String {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match bearer {
-        Some(t) => format!("token:{:x}", Sha256::digest(t.as_bytes())),
-        None => match req.extensions().get::<ConnectInfo<SocketAddr>>() {
-            Some(ConnectInfo(addr)) => format!("ip:{}", addr.ip()),
-            None => "ip:unknown".into(),
-        },
+    /// Charges a failed authentication (a wrong access token, a Clerk key Clerk refused) to the
+    /// address it came from.
+    pub fn charge_failure(&self, addr: IpAddr) -> Result<(), Refusal> {
+        self.check(ClientKey::Addr(addr))
     }
 }
 
-/// The rate-limit middleware (outermost on `/mcp`, so token guessing is throttled too).
+/// The rate-limit middleware: after authentication, so a verified token is the key.
 pub async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    state.activity.touch();
     if let Some(rl) = &state.rate_limit
-        && let Err(wait) = rl.check(client_key(&req))
+        && let Err(r) = rl.check(ClientKey::of(&req))
     {
-        let mut r = jsonrpc_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            -32000,
-            &format!(
-                "Rate limit exceeded: at most {} requests per minute per client; retry in {wait} s",
-                state.config.rate_limit
-            ),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait.max(1)));
-        return r;
+        return r.into_response();
     }
     next.run(req).await
 }

@@ -1,13 +1,19 @@
-//! The server: shared state, the axum router (`http`), request authentication (`auth`), health, the
-//! MCP handler, the legacy-session cap, and the stdio transport.
+//! The server: shared state and, in the order a request meets them, the connection layer (`conn`),
+//! the axum router (`http`), the request edge (`edge`: headers, Host/Origin, client address),
+//! authentication (`auth`), rate limits (`limits`), body checks (`body`), legacy sessions, the MCP
+//! handler, and health; `refusal` is the one shape of an HTTP-level error. Plus the stdio transport.
 
 pub mod auth;
+pub mod body;
+pub mod conn;
+pub mod edge;
 pub mod errors;
 pub mod handler;
 pub mod health;
 pub mod http;
 pub mod limits;
 pub mod memory;
+pub mod refusal;
 pub mod sessions;
 
 use crate::clerk::ClerkApi;
@@ -23,12 +29,14 @@ pub struct AppState {
     pub registry: Registry,
     /// The pooled Clerk client.
     pub api: ClerkApi,
-    /// The hosted-mode health probe cache.
+    /// Health probe results, per key.
     pub health: health::HealthCache,
-    /// The per-client rate limit on `/mcp`, when enabled.
+    /// The per-client rate limit, when enabled.
     pub rate_limit: Option<limits::ClientRateLimit>,
     /// Request counter for returning memory after bursts.
     pub activity: Arc<memory::Activity>,
+    /// Legacy sessions (also handed to rmcp).
+    pub sessions: Arc<sessions::CappedSessions>,
 }
 
 impl AppState {
@@ -37,12 +45,17 @@ impl AppState {
         let api = ClerkApi::new(&config.client)?;
         let rate_limit = limits::ClientRateLimit::new(config.rate_limit);
         Ok(Arc::new(AppState {
-            config,
             registry,
             api,
             health: Default::default(),
             rate_limit,
             activity: Default::default(),
+            sessions: Arc::new(sessions::CappedSessions::new(
+                config.session_idle_timeout,
+                config.max_sessions,
+                config.max_sessions_per_client,
+            )),
+            config,
         }))
     }
 }

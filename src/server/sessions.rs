@@ -1,12 +1,19 @@
-//! Legacy (2025-11-25) sessions: rmcp's in-memory session manager with two guards it lacks.
+//! Legacy (2025-11-25) sessions: rmcp's in-memory session manager with the guards it lacks.
 //!
-//! - A cap: `LocalSessionManager` closes idle sessions (keep-alive) but has no upper bound; without one,
-//!   a client that keeps calling `initialize` grows memory without limit.
+//! - A cap, and a quota per client: `LocalSessionManager` closes idle sessions (keep-alive) but has
+//!   no upper bound, so one client calling `initialize` in a loop filled the 1,000-session cap in a
+//!   second and every other client got HTTP 500 for five minutes. Now a client over its quota, or a
+//!   full server, first closes the session that has been idle longest (no request in flight); only
+//!   when every session is busy is the new one refused (429 for the client's quota, 503 with
+//!   `Retry-After` for the server's cap).
 //! - Unique request ids: rmcp routes a session's responses by JSON-RPC id, so a second request reusing
 //!   the id of an unfinished one takes over its route and the first HTTP request never gets an answer
 //!   (found by the benchmark: a load generator sending `"id": 1` on 16 connections left most of them
 //!   hanging). The reused id is refused at once with a JSON-RPC error instead.
 
+use super::limits::ClientKey;
+use super::refusal::Refusal;
+use axum::http::StatusCode;
 use futures::future::Either;
 use futures::{Stream, StreamExt};
 use rmcp::ErrorData;
@@ -18,6 +25,7 @@ use rmcp::transport::streamable_http_server::session::local::{
 use rmcp::transport::streamable_http_server::session::{SessionId, SessionManager};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// Why a session operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,11 +43,17 @@ pub enum CappedError {
 /// Ids of the unfinished requests of each session.
 type InFlight = Arc<Mutex<HashMap<SessionId, HashSet<RequestId>>>>;
 
-/// `LocalSessionManager` with a maximum number of live sessions and unique in-flight request ids.
+/// `LocalSessionManager` with a maximum number of live sessions, a quota per client, and unique
+/// in-flight request ids.
 pub struct CappedSessions {
     inner: LocalSessionManager,
     max: usize,
+    per_client: usize,
     in_flight: InFlight,
+    /// When each session last received a message.
+    last_used: Mutex<HashMap<SessionId, Instant>>,
+    /// The sessions each client opened.
+    owners: Mutex<HashMap<ClientKey, Vec<SessionId>>>,
 }
 
 /// Holds one request id as in flight; frees it when the response passes or the stream is dropped.
@@ -79,15 +93,101 @@ fn answers(m: &ServerSseMessage, id: &RequestId) -> bool {
 }
 
 impl CappedSessions {
-    /// Sessions close after `idle` without traffic; at most `max` live at once.
-    pub fn new(idle: std::time::Duration, max: usize) -> CappedSessions {
+    /// Sessions close after `idle` without traffic; at most `max` live at once, `per_client` per client.
+    pub fn new(idle: std::time::Duration, max: usize, per_client: usize) -> CappedSessions {
         let mut inner = LocalSessionManager::default();
         inner.session_config.keep_alive = Some(idle);
         CappedSessions {
             inner,
             max,
+            per_client: per_client.max(1),
             in_flight: InFlight::default(),
+            last_used: Mutex::default(),
+            owners: Mutex::default(),
         }
+    }
+
+    fn touch(&self, id: &SessionId) {
+        self.last_used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), Instant::now());
+    }
+
+    /// The session among `candidates` idle longest with no request in flight.
+    fn idlest<'a>(&self, candidates: impl Iterator<Item = &'a SessionId>) -> Option<SessionId> {
+        let busy = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        let used = self.last_used.lock().unwrap_or_else(|e| e.into_inner());
+        candidates
+            .filter(|id| busy.get(*id).is_none_or(HashSet::is_empty))
+            .min_by_key(|id| used.get(*id).copied())
+            .cloned()
+    }
+
+    async fn evict(&self, id: &SessionId, why: &str) {
+        tracing::info!(reason = why, "closing the idlest legacy session");
+        let _ = self.inner.close_session(id).await;
+        self.last_used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Makes room for one more session of `client`, or says why there is none.
+    pub async fn admit(&self, client: &ClientKey) -> Result<(), Refusal> {
+        let live: HashSet<SessionId> = self.inner.sessions.read().await.keys().cloned().collect();
+        // Forget sessions rmcp has already closed (idle expiry, DELETE).
+        self.last_used
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, _| live.contains(id));
+        let mine: Vec<SessionId> = {
+            let mut owners = self.owners.lock().unwrap_or_else(|e| e.into_inner());
+            owners.retain(|_, ids| {
+                ids.retain(|id| live.contains(id));
+                !ids.is_empty()
+            });
+            owners.get(client).cloned().unwrap_or_default()
+        };
+        if mine.len() >= self.per_client {
+            let Some(id) = self.idlest(mine.iter()) else {
+                return Err(Refusal::limited(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    5,
+                    format!(
+                        "This client already has {} legacy sessions, all busy; reuse one (Mcp-Session-Id), end                          unused ones with DELETE, or use protocol 2026-07-28, which needs no session",
+                        mine.len()
+                    ),
+                ));
+            };
+            self.evict(&id, "client session quota").await;
+            return Ok(());
+        }
+        if live.len() >= self.max {
+            let Some(id) = self.idlest(live.iter()) else {
+                return Err(Refusal::limited(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    5,
+                    format!(
+                        "Session limit reached ({} live sessions, all busy); retry shortly, or use protocol                          2026-07-28, which needs no session",
+                        live.len()
+                    ),
+                ));
+            };
+            self.evict(&id, "server session cap").await;
+        }
+        Ok(())
+    }
+
+    /// Records that `client` opened session `id` (from the `initialize` response).
+    pub fn assign(&self, client: ClientKey, id: SessionId) {
+        self.touch(&id);
+        self.owners
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(client)
+            .or_default()
+            .push(id);
     }
 
     /// Marks `id` in flight on `session`; `None` if an unfinished request already uses it.
@@ -142,6 +242,7 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, Self::Error> {
+        self.touch(id);
         let ClientJsonRpcMessage::Request(request) = &message else {
             return Ok(Either::Left(self.inner.create_stream(id, message).await?));
         };
@@ -176,6 +277,7 @@ impl SessionManager for CappedSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<(), Self::Error> {
+        self.touch(id);
         Ok(self.inner.accept_message(id, message).await?)
     }
 

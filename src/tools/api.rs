@@ -3,7 +3,7 @@
 
 use super::output;
 use super::registry::{Action, Filter, ToolDef, annotations, tool};
-use super::{Invocation, Outcome, ToolError};
+use super::{Invocation, Outcome, ToolError, args};
 use crate::clerk::catalog::{self, Operation};
 use crate::codegen::schema::required_names;
 use serde_json::{Map, Value, json};
@@ -30,6 +30,7 @@ pub fn definitions() -> Vec<ToolDef> {
         read_only,
         gates_operations: matches!(action, Action::ApiCall),
         action,
+        operations: Vec::new(),
     };
     vec![
         def(
@@ -290,14 +291,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// a value of the right type (the first enum value, the minimum, a string matching the pattern).
 pub fn example_arguments(op: &Operation) -> Value {
     let mut args = example_value(&op.input_schema).unwrap_or_else(|| json!({}));
-    // An optional body whose own fields are required still needs those fields once it is sent (a left-out
-    // body is sent empty), so the example includes it.
+    // An optional array body left out is sent empty, which Clerk refuses; show one element instead.
     let body = &op.input_schema["properties"]["body"];
-    let body_needs_fields = body
-        .get("required")
-        .is_some_and(|r| r.as_array().is_some_and(|a| !a.is_empty()))
-        || body.get("type") == Some(&json!("array"));
-    if body_needs_fields
+    if body.get("type") == Some(&json!("array"))
         && args.get("body").is_none()
         && let (Some(obj), Some(v)) = (args.as_object_mut(), example_value(body))
     {
@@ -576,11 +572,7 @@ pub fn run_search(args: &Value, filters: &[&Filter]) -> Outcome {
         check_keys(args, &["query", "tag", "limit"])?;
         let query = string_arg(args, "query")?;
         let tag = args.get("tag").and_then(Value::as_str);
-        let limit = args
-            .get("limit")
-            .and_then(Value::as_u64)
-            .unwrap_or(10)
-            .clamp(1, 50) as usize;
+        let limit = args::bounded(args, "limit", 10, 1, 50)? as usize;
         let results: Vec<Value> = search(query, tag, limit, filters)
             .into_iter()
             .map(summary_line)
@@ -634,11 +626,18 @@ pub async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
         Err(e) => return Outcome::failed(args.get("operation_id").and_then(Value::as_str), e),
     };
     let call_args = args.get("arguments").cloned().unwrap_or(Value::Null);
-    let (offset, limit) = (
-        call_args.get("offset").and_then(Value::as_u64).unwrap_or(0),
-        call_args.get("limit").and_then(Value::as_u64).unwrap_or(10),
-    );
-    let out = inv.api.call(inv.key, &op.operation_id, call_args).await;
+    // Only used to shape the list envelope; the typed parse refuses a wrong type before sending.
+    let page = |name, default| {
+        args::integer(&call_args, name)
+            .ok()
+            .flatten()
+            .map_or(default, |n| n.max(0) as u64)
+    };
+    let (offset, limit) = (page("offset", 0), page("limit", 10));
+    let out = inv
+        .api
+        .call(inv.key, &op.operation_id, call_args, inv.deadline)
+        .await;
     let attempts = out.attempts;
     let shaped = out.result.map(|r| {
         let is_list = r.body.is_array() || r.body.get("data").is_some_and(Value::is_array);

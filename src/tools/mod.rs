@@ -2,6 +2,7 @@
 //! toolset), the whole-API trio (`api`) and result shaping (`output`).
 
 pub mod api;
+pub mod args;
 pub mod curated;
 pub mod output;
 pub mod registry;
@@ -22,6 +23,8 @@ pub struct Invocation<'a> {
     pub expose_private_metadata: bool,
     /// Server and request filters; `clerk_api_*` applies them to operations too.
     pub filters: &'a [&'a Filter],
+    /// When the whole tool call must be answered (`--call-deadline` from its start).
+    pub deadline: tokio::time::Instant,
 }
 
 /// Why a tool call failed (always returned to the client as an `isError` result).

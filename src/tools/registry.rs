@@ -54,12 +54,27 @@ pub struct ToolDef {
     pub gates_operations: bool,
     /// What calling it does.
     pub action: Action,
+    /// The Clerk operations it performs (curated tools), so that excluding an operationId or a tag
+    /// excludes every tool that would perform it. Empty for tools that check each operation
+    /// themselves (`clerk_api_call`) or call none.
+    pub operations: Vec<&'static crate::clerk::catalog::Operation>,
 }
 
 impl ToolDef {
     /// The tool's name.
     pub fn name(&self) -> &str {
         &self.tool.name
+    }
+
+    /// The definition as listed under `filters`. A tool that gates its operations
+    /// (`clerk_api_call`) can only read under read-only mode, so it is then annotated as reading
+    /// and clients need not ask for an approval that nothing requires.
+    pub fn listed(&self, filters: &[&Filter]) -> Tool {
+        let mut t = self.tool.clone();
+        if self.gates_operations && filters.iter().any(|f| f.read_only) {
+            t.annotations = Some(annotations("GET", None));
+        }
+        t
     }
 }
 
@@ -118,10 +133,14 @@ pub struct Filter {
 impl Filter {
     /// Whether a tool passes, in the fixed order toolsets → allow → deny → read-only.
     pub fn admits(&self, t: &ToolDef) -> bool {
-        self.toolsets.as_ref().is_none_or(|s| s.contains(t.toolset))
-            && self.allow.as_ref().is_none_or(|a| a.contains(t.name()))
-            && !self.deny.contains(t.name())
-            && (!self.read_only || t.read_only || t.gates_operations)
+        self.refusal(t, "").is_none()
+    }
+
+    /// The deny entry that matches an operation by operationId or tag (case-insensitive).
+    fn denying(&self, operation_id: &str, tags: &[String]) -> Option<&String> {
+        self.deny.iter().find(|d| {
+            d.eq_ignore_ascii_case(operation_id) || tags.iter().any(|t| t.eq_ignore_ascii_case(d))
+        })
     }
 
     /// Why a tool does not pass, for a refusal a user can act on.
@@ -142,6 +161,14 @@ impl Filter {
         if self.deny.contains(t.name()) {
             return Some(format!("it is excluded {source}"));
         }
+        for op in &t.operations {
+            if let Some(d) = self.denying(&op.operation_id, &op.tags) {
+                return Some(format!(
+                    "it performs operation {} and `{d}` is excluded {source}",
+                    op.operation_id
+                ));
+            }
+        }
         if self.read_only && !t.read_only && !t.gates_operations {
             return Some(format!("it changes data and read-only mode is on {source}"));
         }
@@ -156,10 +183,7 @@ impl Filter {
         tags: &[String],
         read_only: bool,
     ) -> Result<(), String> {
-        let denied = self.deny.iter().find(|d| {
-            d.eq_ignore_ascii_case(operation_id) || tags.iter().any(|t| t.eq_ignore_ascii_case(d))
-        });
-        if let Some(d) = denied {
+        if let Some(d) = self.denying(operation_id, tags) {
             return Err(format!("`{d}` is on the deny list"));
         }
         if self.read_only && !read_only {

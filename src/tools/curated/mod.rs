@@ -16,7 +16,7 @@ mod users;
 
 use super::output;
 use super::registry::{Action, ToolDef, annotations, tool};
-use super::{Invocation, Outcome, ToolError};
+use super::{Invocation, Outcome, ToolError, args};
 use crate::clerk::catalog;
 use serde_json::{Map, Value, json};
 
@@ -98,6 +98,10 @@ impl Curated {
             read_only: op.is_read_only(),
             gates_operations: false,
             action: Action::Curated(self),
+            operations: std::iter::once(self.op)
+                .chain(self.count)
+                .filter_map(catalog::get)
+                .collect(),
         }
     }
 
@@ -197,23 +201,27 @@ impl Curated {
                 );
             }
         }
-        // Keep pages inside Clerk's bounds instead of failing the call.
+        // Keep pages inside Clerk's bounds; a value of the wrong type is refused, never replaced.
         let (mut offset, mut limit) = (0, 10);
-        if props.contains_key("limit") {
-            let l = args
-                .get("limit")
-                .and_then(Value::as_i64)
-                .unwrap_or(10)
-                .clamp(1, 500);
+        let args = Value::Object(args);
+        let (l, o) = (
+            props
+                .contains_key("limit")
+                .then(|| args::bounded(&args, "limit", 10, 1, 500))
+                .transpose()?,
+            props
+                .contains_key("offset")
+                .then(|| args::bounded(&args, "offset", 0, 0, i64::MAX))
+                .transpose()?,
+        );
+        let Value::Object(mut args) = args else {
+            unreachable!("built from a map above")
+        };
+        if let Some(l) = l {
             args.insert("limit".into(), json!(l));
             limit = l as u64;
         }
-        if props.contains_key("offset") {
-            let o = args
-                .get("offset")
-                .and_then(Value::as_i64)
-                .unwrap_or(0)
-                .max(0);
+        if let Some(o) = o {
             args.insert("offset".into(), json!(o));
             offset = o as u64;
         }
@@ -231,16 +239,25 @@ impl Curated {
             Ok(x) => x,
             Err(e) => return Outcome::failed(Some(self.op), e),
         };
-        let (main, count) = match self.count {
-            Some(count_op) => {
-                let count_args = only_params_of(count_op, &args);
+        // Every request of the call is validated before the first one is sent.
+        let count_args = self.count.map(|c| (c, only_params_of(c, &args)));
+        let main = match inv.api.prepare(self.op, args) {
+            Ok(p) => p,
+            Err(e) => return Outcome::failed(Some(self.op), e.into()),
+        };
+        let count = match count_args.map(|(c, a)| inv.api.prepare(c, a)).transpose() {
+            Ok(p) => p,
+            Err(e) => return Outcome::failed(self.count, e.into()),
+        };
+        let (main, count) = match count {
+            Some(count) => {
                 let (a, b) = tokio::join!(
-                    inv.api.call(inv.key, self.op, args),
-                    inv.api.call(inv.key, count_op, count_args)
+                    inv.api.send(inv.key, main, inv.deadline),
+                    inv.api.send(inv.key, count, inv.deadline)
                 );
                 (a, Some(b))
             }
-            None => (inv.api.call(inv.key, self.op, args).await, None),
+            None => (inv.api.send(inv.key, main, inv.deadline).await, None),
         };
         let attempts = main.attempts;
         let response = match main.result {
