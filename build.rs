@@ -1,12 +1,12 @@
 //! Generates the typed Clerk client, the operation catalog and the JSON entry point from the vendored
 //! spec. Thin on purpose: the spec patches and schema conversion live in `src/codegen/` (shared with the
 //! crate so they can be tested and reused by `clerk-mcp spec diff`); the dispatcher generator lives in
-//! `src/codegen/dispatch_gen.rs`, which only the build script compiles. Never touches the network.
+//! `build/dispatch_gen.rs`, which only the build script compiles. Never touches the network.
 
 #[allow(dead_code)]
 #[path = "src/codegen/mod.rs"]
 mod codegen;
-#[path = "src/codegen/dispatch_gen.rs"]
+#[path = "build/dispatch_gen.rs"]
 mod dispatch_gen;
 
 use std::{env, fs, path::PathBuf, time::Instant};
@@ -24,6 +24,7 @@ fn run() -> Result<(), String> {
     let out = PathBuf::from(env::var("OUT_DIR").map_err(|e| e.to_string())?);
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/codegen");
+    println!("cargo:rerun-if-changed=build");
     println!("cargo:rerun-if-changed=openapi/PIN");
 
     let pin_text = fs::read_to_string(root.join("openapi/PIN"))
@@ -48,6 +49,8 @@ fn run() -> Result<(), String> {
             pin.api_version
         ));
     }
+    // Response shapes are read before the patches untype the responses for progenitor.
+    let responses = codegen::responses::build(&doc);
     codegen::patches::apply_all(&mut doc)?;
     let catalog = codegen::catalog::build(&doc)?;
     let parsed = t.elapsed();
@@ -84,6 +87,8 @@ fn run() -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let catalog_json = serde_json::to_string(&catalog).map_err(|e| e.to_string())?;
     fs::write(out.join("catalog.json"), catalog_json).map_err(|e| e.to_string())?;
+    let responses_json = serde_json::to_string(&responses).map_err(|e| e.to_string())?;
+    fs::write(out.join("responses.json"), responses_json).map_err(|e| e.to_string())?;
     // One constant per operationId, so a curated tool naming an operation the spec lacks fails to compile.
     let ops: String = catalog
         .iter()

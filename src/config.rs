@@ -4,7 +4,8 @@
 
 use crate::clerk::{self, ClientConfig, RetryPolicy, SecretKey};
 use crate::server::edge::{HostRule, OriginRule};
-use crate::tools::registry::{self, DEFAULT_TOOLSETS, Filter, Registry};
+use crate::tools::registry::{self, Filter, Registry};
+use crate::tools::toolsets;
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, ValueEnum};
 use ipnet::IpNet;
@@ -54,9 +55,7 @@ pub enum LogFormat {
 /// Which tools are exposed (shared by `serve`, `stdio` and `tools`).
 #[derive(Debug, Clone, Args, Default)]
 pub struct FilterArgs {
-    /// Toolsets to enable, comma-separated: users, organizations, members, invitations, roles, sessions,
-    /// restrictions, domains, api; `all` for every one; `default` for users,organizations,members,invitations,api.
-    #[arg(long, env = "CLERK_MCP_TOOLSETS", value_name = "LIST")]
+    #[arg(long, env = "CLERK_MCP_TOOLSETS", value_name = "LIST", help = toolsets::help())]
     pub toolsets: Option<String>,
     /// Allow list of tool names, comma-separated. Without --toolsets, tools from every toolset may be named.
     #[arg(long, env = "CLERK_MCP_TOOLS", value_name = "LIST")]
@@ -81,10 +80,10 @@ impl FilterArgs {
             .map(registry::parse_list)
             .filter(|s| !s.is_empty());
         let toolsets = match (&self.toolsets, &allow) {
-            (Some(t), _) => registry::parse_toolsets(t)?,
+            (Some(t), _) => toolsets::parse(t)?,
             // An allow list on its own may name tools from any toolset.
-            (None, Some(_)) => registry::parse_toolsets("all")?,
-            (None, None) => DEFAULT_TOOLSETS.iter().map(|s| s.to_string()).collect(),
+            (None, Some(_)) => toolsets::parse("all")?,
+            (None, None) => toolsets::defaults(),
         };
         let deny = self
             .exclude_tools

@@ -2,7 +2,6 @@
 
 use clap::{Parser, Subcommand};
 use clerk_mcp::config::{Config, FilterArgs, LogFormat, Secrets, ServeArgs};
-use clerk_mcp::tools::Registry;
 use clerk_mcp::{clerk, codegen, server, tools};
 use std::process::ExitCode;
 
@@ -105,7 +104,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Serve(a)) => serve(a, false).await,
         Some(Command::Stdio(a)) => serve(a, true).await,
         Some(Command::Tools(f)) => {
-            let reg = Registry::new();
+            let reg = tools::all();
             let filter = f.to_filter(&reg)?;
             let filters = [&filter];
             let tools: Vec<_> = reg.visible(&filters).map(|t| t.listed(&filters)).collect();
@@ -181,7 +180,7 @@ fn print_out(text: &str) -> Result<(), String> {
 
 async fn serve(args: ServeArgs, stdio: bool) -> Result<(), String> {
     init_logging(args.log_format, &args.log_level);
-    let reg = Registry::new();
+    let reg = tools::all();
     let config = Config::build(&args, &Secrets::from_env(), &reg, stdio)?;
     let state = server::AppState::new(config, reg)?;
     if stdio {

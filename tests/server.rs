@@ -210,7 +210,7 @@ async fn hosted_mode_uses_the_server_key_and_refuses_request_keys() {
 
 #[tokio::test]
 async fn hosted_on_a_public_address_needs_a_token() {
-    let reg = clerk_mcp::tools::Registry::new();
+    let reg = clerk_mcp::tools::all();
     let a = args(&["--host", "0.0.0.0", "--allowed-hosts", "mcp.example.com"]);
     let err = clerk_mcp::config::Config::build(&a, &secrets(Some(GOOD_KEY), None), &reg, false)
         .unwrap_err();
@@ -583,7 +583,7 @@ async fn idle_legacy_sessions_expire() {
 fn debug_output_of_config_and_secrets_is_redacted() {
     let token = "debug-token-abcdefghijklmnop";
     let s = secrets(Some(GOOD_KEY), Some(token));
-    let reg = clerk_mcp::tools::Registry::new();
+    let reg = clerk_mcp::tools::all();
     let cfg = clerk_mcp::config::Config::build(&args(&[]), &s, &reg, false).unwrap();
     let st = state(&[], secrets(Some(GOOD_KEY), Some(token)));
     for text in [

@@ -3,6 +3,8 @@
 //! progenitor's `Error` is mapped here and nowhere else. The serialized form is what tools return in
 //! an `isError` result, so it carries Clerk's own `code`, `message`, `long_message`, `meta` and trace id.
 
+use super::Observed;
+use super::generated::types::ClerkErrors;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -163,11 +165,7 @@ impl ApiError {
     }
 
     /// Builds a Clerk error from the typed error body.
-    pub fn from_clerk_errors(
-        status: u16,
-        body: crate::clerk::api::types::ClerkErrors,
-        retry_after: Option<u64>,
-    ) -> ApiError {
+    pub fn from_clerk_errors(status: u16, body: ClerkErrors, retry_after: Option<u64>) -> ApiError {
         ApiError::Clerk {
             status,
             errors: body
@@ -220,6 +218,76 @@ impl ApiError {
                 .and_then(Value::as_str)
                 .map(String::from),
             retry_after,
+        }
+    }
+}
+
+impl ApiError {
+    /// A failed call of the generated client. `observed` is what the transport saw, for errors whose
+    /// body lost the status (an HTML 502 page is not a `ClerkErrors` body).
+    pub fn from_progenitor(
+        e: progenitor_client::Error<ClerkErrors>,
+        observed: Observed,
+    ) -> ApiError {
+        use progenitor_client::Error as E;
+        match e {
+            E::ErrorResponse(rv) => {
+                let status = rv.status().as_u16();
+                let retry_after = super::hooks::retry_after_secs(rv.headers());
+                ApiError::from_clerk_errors(status, rv.into_inner(), retry_after)
+            }
+            E::InvalidResponsePayload(bytes, err) => {
+                let status = observed.status.unwrap_or(0);
+                if status >= 400 {
+                    // An error body that does not fit ClerkErrors exactly (or is not JSON).
+                    ApiError::from_body(status, &bytes, observed.retry_after)
+                } else {
+                    ApiError::BadResponse {
+                        status: observed.status,
+                        message: format!("the body is not valid JSON ({err}): {}", snippet(&bytes)),
+                    }
+                }
+            }
+            E::UnexpectedResponse(resp) => ApiError::BadResponse {
+                status: Some(resp.status().as_u16()),
+                message: "a status the Clerk API does not document for this operation".into(),
+            },
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                ApiError::from_transport(&e)
+            }
+            E::InvalidRequest(m) => ApiError::InvalidArguments { message: m },
+            E::Custom(m) => ApiError::Unreachable {
+                message: m,
+                timeout: false,
+            },
+        }
+    }
+
+    /// A transport error: what happened, never the URL's query or a header.
+    pub fn from_transport(e: &reqwest::Error) -> ApiError {
+        let what = if e.is_timeout() {
+            "the request timed out"
+        } else if e.is_connect() {
+            "the connection failed (refused, DNS or TLS)"
+        } else if e.is_body() || e.is_decode() {
+            "the response body could not be read"
+        } else {
+            "the request failed"
+        };
+        let mut source = std::error::Error::source(e);
+        let mut detail = String::new();
+        while let Some(s) = source {
+            detail = s.to_string();
+            source = s.source();
+        }
+        let message = if detail.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what}: {detail}")
+        };
+        ApiError::Unreachable {
+            message,
+            timeout: e.is_timeout(),
         }
     }
 }

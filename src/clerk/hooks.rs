@@ -3,8 +3,7 @@
 //! `Clerk-API-Version` header, the concurrency cap, and bounded retries.
 
 use super::CallContext;
-use super::api::Client;
-use super::error::ApiError;
+use super::generated::Client;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -47,34 +46,6 @@ pub fn retry_after_secs(headers: &HeaderMap) -> Option<u64> {
             .map(|d| d.as_secs())
             .unwrap_or(0),
     )
-}
-
-/// A transport error as a user-facing error: what happened, never the URL's query or a header.
-pub fn unreachable(e: &reqwest::Error) -> ApiError {
-    let what = if e.is_timeout() {
-        "the request timed out"
-    } else if e.is_connect() {
-        "the connection failed (refused, DNS or TLS)"
-    } else if e.is_body() || e.is_decode() {
-        "the response body could not be read"
-    } else {
-        "the request failed"
-    };
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    let message = if detail.is_empty() {
-        what.to_string()
-    } else {
-        format!("{what}: {detail}")
-    };
-    ApiError::Unreachable {
-        message,
-        timeout: e.is_timeout(),
-    }
 }
 
 /// Methods that may be repeated without changing the outcome (RFC 9110 §9.2.2).

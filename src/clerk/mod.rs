@@ -1,10 +1,10 @@
-//! Everything that talks to Clerk: the generated client (`api`), the JSON entry point (`dispatch`),
+//! Everything that talks to Clerk: the generated client (`generated`), the JSON entry point (`dispatch`),
 //! hooks applied to every call (`hooks`), the catalog, the secret key type and the error type.
 
-pub mod api;
 pub mod catalog;
 pub mod dispatch;
 pub mod error;
+pub mod generated;
 pub mod hooks;
 pub mod secret;
 
@@ -213,7 +213,7 @@ impl ClerkApi {
             observed: Arc::default(),
             deadline,
         };
-        let client = api::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
+        let client = generated::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
         let budget = deadline.saturating_duration_since(Instant::now());
         let result = match tokio::time::timeout_at(deadline, (call.send)(&client)).await {
             Ok(r) => r,

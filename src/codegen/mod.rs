@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod diff;
 pub mod patches;
 pub mod pin;
+pub mod responses;
 pub mod schema;
 
 use serde_json::Value;

@@ -7,7 +7,7 @@
 use super::AppState;
 use super::edge::{ClientAddr, RequestKey};
 use crate::config::Mode;
-use crate::tools::{self, Filter, Invocation, ToolError, output, registry};
+use crate::tools::{Filter, Invocation, Outcome, ToolError, output, registry, toolsets};
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, Implementation, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -72,7 +72,7 @@ pub fn request_filter(
 ) -> Result<Filter, String> {
     let mut f = Filter::default();
     if let Some(t) = toolsets {
-        f.toolsets = Some(registry::parse_toolsets(t).map_err(|e| format!("X-MCP-Toolsets: {e}"))?);
+        f.toolsets = Some(toolsets::parse(t).map_err(|e| format!("X-MCP-Toolsets: {e}"))?);
     }
     if let Some(t) = tools {
         f.allow = Some(registry::parse_list(t));
@@ -214,22 +214,22 @@ impl ServerHandler for ClerkMcp {
         }
         let filters = [&self.state.config.filter, &req];
         let started = Instant::now();
-        let outcome = if tools::needs_key(def) {
-            match self.key(&ctx) {
-                Ok(key) => {
-                    let inv = Invocation {
-                        api: &self.state.api,
-                        key: &key,
-                        expose_private_metadata: self.state.config.expose_private_metadata,
-                        filters: &filters,
-                        deadline: tokio::time::Instant::now() + self.state.config.call_deadline,
-                    };
-                    tools::run(def, Some(&inv), &filters, args).await
-                }
-                Err(e) => tools::Outcome::failed(None, e),
+        let key = match def.handler.needs_key() {
+            true => Some(self.key(&ctx)),
+            false => None,
+        };
+        let outcome = match &key {
+            Some(Err(e)) => Outcome::failed(None, e.clone()),
+            _ => {
+                let inv = Invocation {
+                    api: &self.state.api,
+                    key: key.as_ref().and_then(|k| k.as_ref().ok()),
+                    expose_private_metadata: self.state.config.expose_private_metadata,
+                    filters: &filters,
+                    deadline: tokio::time::Instant::now() + self.state.config.call_deadline,
+                };
+                def.handler.call(&inv, args).await
             }
-        } else {
-            tools::run(def, None, &filters, args).await
         };
         // A key Clerk refuses is a failed authentication, charged to the caller's address like a wrong
         // access token, so inventing keys does not buy a fresh rate-limit budget per key.
@@ -247,7 +247,7 @@ impl ServerHandler for ClerkMcp {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let kind = match &outcome.result {
             Ok(_) => "ok",
-            Err(e) => error_kind(e),
+            Err(e) => e.kind(),
         };
         tracing::info!(
             target: "clerk_mcp::call",
@@ -265,14 +265,5 @@ impl ServerHandler for ClerkMcp {
             Err(e) => output::error(&e.to_json()),
         };
         Ok(result.into())
-    }
-}
-
-fn error_kind(e: &ToolError) -> &'static str {
-    match e {
-        ToolError::Api(a) => a.kind(),
-        ToolError::InvalidArguments(_) => "invalid_arguments",
-        ToolError::Refused(_) => "refused",
-        ToolError::MissingKey(_) => "missing_key",
     }
 }

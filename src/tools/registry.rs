@@ -3,61 +3,44 @@
 //! the allow list (`--tools`), then the deny list (`--exclude-tools`), then read-only (`--read-only`).
 //!
 //! Per-request headers form a second [`Filter`] that is intersected with the server's, so a request can
-//! only ever narrow what the server allows.
+//! only ever narrow what the server allows. A leaf: each tool brings its own [`Handler`]; the
+//! inventory names none (`tools::all()` assembles them).
 
-use super::curated::Curated;
+use super::call::Handler;
+use super::toolsets::{self, Toolset};
+use crate::clerk::catalog::Operation;
 use rmcp::model::{Tool, ToolAnnotations};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// Toolsets in the order their tools are listed.
-pub const TOOLSETS: [&str; 9] = [
-    "users",
-    "organizations",
-    "members",
-    "invitations",
-    "roles",
-    "sessions",
-    "restrictions",
-    "domains",
-    "api",
-];
-
-/// Toolsets enabled when none are configured.
-pub const DEFAULT_TOOLSETS: [&str; 5] = ["users", "organizations", "members", "invitations", "api"];
-
-/// What a tool does when called.
-#[derive(Debug, Clone, Copy)]
-pub enum Action {
-    /// A curated wrapper around one Clerk operation.
-    Curated(&'static Curated),
-    /// `clerk_api_search`.
-    ApiSearch,
-    /// `clerk_api_describe`.
-    ApiDescribe,
-    /// `clerk_api_call`.
-    ApiCall,
-}
-
-/// One tool: its MCP definition plus what the filters need to know.
-#[derive(Debug, Clone)]
+/// One tool: its MCP definition, what the filters need to know, and what calling it does.
+#[derive(Clone)]
 pub struct ToolDef {
     /// The MCP definition returned by `tools/list`.
     pub tool: Tool,
     /// Its toolset.
-    pub toolset: &'static str,
+    pub toolset: &'static Toolset,
     /// Whether it only reads (listed and callable under `--read-only`).
     pub read_only: bool,
     /// Whether it enforces read-only per Clerk operation itself (`clerk_api_call`): then read-only mode
     /// keeps it, and only its GET operations run.
     pub gates_operations: bool,
-    /// What calling it does.
-    pub action: Action,
     /// The Clerk operations it performs (curated tools), so that excluding an operationId or a tag
     /// excludes every tool that would perform it. Empty for tools that check each operation
     /// themselves (`clerk_api_call`) or call none.
-    pub operations: Vec<&'static crate::clerk::catalog::Operation>,
+    pub operations: Vec<&'static Operation>,
+    /// What calling it does.
+    pub handler: Arc<dyn Handler>,
+}
+
+impl std::fmt::Debug for ToolDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolDef")
+            .field("name", &self.tool.name)
+            .field("toolset", &self.toolset.id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ToolDef {
@@ -148,11 +131,11 @@ impl Filter {
         if self
             .toolsets
             .as_ref()
-            .is_some_and(|s| !s.contains(t.toolset))
+            .is_some_and(|s| !s.contains(t.toolset.id))
         {
             return Some(format!(
                 "its toolset `{}` is not enabled {source}",
-                t.toolset
+                t.toolset.id
             ));
         }
         if self.allow.as_ref().is_some_and(|a| !a.contains(t.name())) {
@@ -199,24 +182,10 @@ pub struct Registry {
     tools: Vec<ToolDef>,
 }
 
-impl Default for Registry {
-    fn default() -> Self {
-        Registry::new()
-    }
-}
-
 impl Registry {
-    /// Builds every tool definition (cheap enough to do once at start).
-    pub fn new() -> Registry {
-        let mut tools: Vec<ToolDef> = super::curated::all().map(|c| c.definition()).collect();
-        tools.extend(super::api::definitions());
-        let order = |t: &ToolDef| {
-            TOOLSETS
-                .iter()
-                .position(|s| *s == t.toolset)
-                .unwrap_or(usize::MAX)
-        };
-        tools.sort_by_key(order); // stable: keeps declaration order inside a toolset
+    /// An inventory of `tools`, ordered by toolset (declaration order kept inside a toolset).
+    pub fn new(mut tools: Vec<ToolDef>) -> Registry {
+        tools.sort_by_key(|t| toolsets::position(t.toolset));
         Registry { tools }
     }
 
@@ -265,27 +234,6 @@ impl Registry {
             valid.join(", ")
         ))
     }
-}
-
-/// Parses a toolset list (`a,b`, `all`, `default`) into the set of toolset names.
-pub fn parse_toolsets(raw: &str) -> Result<BTreeSet<String>, String> {
-    let mut out = BTreeSet::new();
-    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part {
-            "all" => out.extend(TOOLSETS.iter().map(|s| s.to_string())),
-            "default" => out.extend(DEFAULT_TOOLSETS.iter().map(|s| s.to_string())),
-            p if TOOLSETS.contains(&p) => {
-                out.insert(p.to_string());
-            }
-            p => {
-                return Err(format!(
-                    "unknown toolset `{p}`. Valid toolsets: {}, or `all` / `default`",
-                    TOOLSETS.join(", ")
-                ));
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Splits a comma-separated list into a set.

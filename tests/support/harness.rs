@@ -7,7 +7,6 @@ use axum::body::Body;
 use clerk_mcp::codegen::schema::required_names;
 use clerk_mcp::config::{Config, Secrets, ServeArgs};
 use clerk_mcp::server::{AppState, http};
-use clerk_mcp::tools::Registry;
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
 use std::sync::{Arc, LazyLock};
@@ -59,7 +58,7 @@ pub fn router() -> (axum::Router, Arc<AppState>) {
     ])
     .unwrap()
     .a;
-    let reg = Registry::new();
+    let reg = clerk_mcp::tools::all();
     let secrets = Secrets {
         clerk_secret_key: Some("sk_test_fuzzfuzzfuzz".into()),
         auth_token: None,

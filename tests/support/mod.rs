@@ -3,5 +3,6 @@
 
 pub mod fake_clerk;
 pub mod harness;
+pub mod plan;
 pub mod python;
 pub mod server;

@@ -4,7 +4,6 @@
 use clap::Parser;
 use clerk_mcp::config::{Config, Secrets, ServeArgs};
 use clerk_mcp::server::{AppState, http};
-use clerk_mcp::tools::Registry;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -30,7 +29,7 @@ pub fn secrets(key: Option<&str>, token: Option<&str>) -> Secrets {
 }
 
 pub fn state(flags: &[&str], secrets: Secrets) -> Arc<AppState> {
-    let reg = Registry::new();
+    let reg = clerk_mcp::tools::all();
     let cfg = Config::build(&args(flags), &secrets, &reg, false).expect("valid config");
     AppState::new(cfg, reg).unwrap()
 }

@@ -1,26 +1,30 @@
 //! Toolset `invitations`: organization invitations and instance (application) invitations.
 
-use super::{Curated, curated};
+use super::{Set, curated};
+use crate::tools::toolsets;
 
-pub const TOOLS: &[Curated] = &[
-    curated!("invitations": clerk_list_organization_invitations => ListOrganizationInvitations, "List organization invitations",
+pub const SET: Set = Set {
+    toolset: &toolsets::INVITATIONS,
+    tools: &[
+        curated!(clerk_list_organization_invitations => ListOrganizationInvitations, "List organization invitations",
         "List an organization's invitations; filter by status (pending, accepted, revoked, expired) or email.",
         list = true),
-    curated!("invitations": clerk_create_organization_invitation => CreateOrganizationInvitation, "Invite to organization",
+        curated!(clerk_create_organization_invitation => CreateOrganizationInvitation, "Invite to organization",
         "Invite one email address to an organization with a role; Clerk emails them unless notify is false. \
          For several people at once use clerk_create_organization_invitations_bulk."),
-    curated!("invitations": clerk_create_organization_invitations_bulk => CreateOrganizationInvitationBulk, "Invite many to organization",
+        curated!(clerk_create_organization_invitations_bulk => CreateOrganizationInvitationBulk, "Invite many to organization",
         "Invite several email addresses to one organization in a single call; `body` is an array of \
          {email_address, role, …}. All are created or none.",
         list = true),
-    curated!("invitations": clerk_revoke_organization_invitation => RevokeOrganizationInvitation, "Revoke organization invitation",
+        curated!(clerk_revoke_organization_invitation => RevokeOrganizationInvitation, "Revoke organization invitation",
         "Revoke a pending organization invitation so its link stops working.", destructive = Some(true)),
-    curated!("invitations": clerk_list_invitations => ListInvitations, "List application invitations",
+        curated!(clerk_list_invitations => ListInvitations, "List application invitations",
         "List invitations to sign up for the application (not to an organization); filter by status or query.",
         list = true, hide = &["paginated"], defaults = &[("paginated", "true")]),
-    curated!("invitations": clerk_create_invitation => CreateInvitation, "Invite to application",
+        curated!(clerk_create_invitation => CreateInvitation, "Invite to application",
         "Invite an email address to sign up for the application; public_metadata is copied to the user they \
          create. For organization membership use clerk_create_organization_invitation."),
-    curated!("invitations": clerk_revoke_invitation => RevokeInvitation, "Revoke application invitation",
+        curated!(clerk_revoke_invitation => RevokeInvitation, "Revoke application invitation",
         "Revoke a pending application invitation so it can no longer be accepted.", destructive = Some(true)),
-];
+    ],
+};

@@ -1,9 +1,10 @@
 //! Curated tools: each one entry in a per-domain list, naming one Clerk operation.
 //!
-//! An entry adds only what the spec cannot know: the tool name, toolset, a title, a description that
-//! says when to use it, annotation overrides, and argument shaping (hidden or defaulted parameters,
-//! renames, list normalisation, a projection). The input schema always comes from the generated
-//! catalog; operations are named through `clerk::catalog::ops`, so a missing one fails to compile.
+//! An entry adds only what the spec cannot know: the tool name, a title, a description that says when
+//! to use it, annotation overrides, and argument shaping (hidden or defaulted parameters, renames,
+//! list normalisation, a projection). Each file names its toolset once. The input schema always comes
+//! from the generated catalog; operations are named through `clerk::catalog::ops`, so a missing one
+//! fails to compile.
 
 mod domains;
 mod invitations;
@@ -14,11 +15,22 @@ mod roles;
 mod sessions;
 mod users;
 
-use super::output;
-use super::registry::{Action, ToolDef, annotations, tool};
-use super::{Invocation, Outcome, ToolError, args};
+use super::call::{Handler, Invocation, Outcome, ToolError};
+use super::registry::{ToolDef, annotations, tool};
+use super::toolsets::Toolset;
+use super::{args, output, text};
 use crate::clerk::catalog;
+use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The curated tools of one toolset.
+pub struct Set {
+    /// The toolset they belong to.
+    pub toolset: &'static Toolset,
+    /// The tools, in listing order.
+    pub tools: &'static [Curated],
+}
 
 /// One curated tool. Build entries with [`curated!`]; unset fields take [`Curated::DEFAULT`].
 #[derive(Debug)]
@@ -27,8 +39,6 @@ pub struct Curated {
     pub name: &'static str,
     /// The Clerk operationId it calls.
     pub op: &'static str,
-    /// Its toolset.
-    pub toolset: &'static str,
     /// Human-readable title.
     pub title: &'static str,
     /// When to use it; shown to the model.
@@ -54,7 +64,6 @@ impl Curated {
     pub const DEFAULT: Curated = Curated {
         name: "",
         op: "",
-        toolset: "",
         title: "",
         description: "",
         destructive: None,
@@ -76,7 +85,7 @@ impl Curated {
     }
 
     /// The MCP definition: the catalog's schema, shaped by this entry.
-    pub fn definition(&'static self) -> ToolDef {
+    pub fn definition(&'static self, toolset: &'static Toolset) -> ToolDef {
         let op = self.operation();
         let input = self.input_schema(op);
         let output = if self.list {
@@ -85,19 +94,23 @@ impl Curated {
             output::object_output_schema()
         };
         let ann = annotations(&op.method, self.destructive);
+        let tool = tool(
+            self.name,
+            self.title,
+            self.description.to_string(),
+            input,
+            output,
+            ann,
+        );
         ToolDef {
-            tool: tool(
-                self.name,
-                self.title,
-                self.description.to_string(),
-                input,
-                output,
-                ann,
-            ),
-            toolset: self.toolset,
+            handler: Arc::new(Run {
+                entry: self,
+                schema: tool.input_schema.clone(),
+            }),
+            tool,
+            toolset,
             read_only: op.is_read_only(),
             gates_operations: false,
-            action: Action::Curated(self),
             operations: std::iter::once(self.op)
                 .chain(self.count)
                 .filter_map(catalog::get)
@@ -141,7 +154,7 @@ impl Curated {
             }
             req.retain(|r| r.as_str().is_some_and(|r| remaining.iter().any(|p| p == r)));
         }
-        compact_descriptions(&mut schema);
+        text::compact_descriptions(&mut schema);
         schema
     }
 
@@ -229,7 +242,7 @@ impl Curated {
     }
 
     /// Runs the tool.
-    pub async fn call(
+    async fn call(
         &self,
         inv: &Invocation<'_>,
         args: Value,
@@ -237,6 +250,10 @@ impl Curated {
     ) -> Outcome {
         let (args, offset, limit) = match self.operation_args(args, schema) {
             Ok(x) => x,
+            Err(e) => return Outcome::failed(Some(self.op), e),
+        };
+        let key = match inv.key() {
+            Ok(k) => k,
             Err(e) => return Outcome::failed(Some(self.op), e),
         };
         // Every request of the call is validated before the first one is sent.
@@ -252,12 +269,12 @@ impl Curated {
         let (main, count) = match count {
             Some(count) => {
                 let (a, b) = tokio::join!(
-                    inv.api.send(inv.key, main, inv.deadline),
-                    inv.api.send(inv.key, count, inv.deadline)
+                    inv.api.send(key, main, inv.deadline),
+                    inv.api.send(key, count, inv.deadline)
                 );
                 (a, Some(b))
             }
-            None => (inv.api.send(inv.key, main, inv.deadline).await, None),
+            None => (inv.api.send(key, main, inv.deadline).await, None),
         };
         let attempts = main.attempts;
         let response = match main.result {
@@ -287,6 +304,18 @@ impl Curated {
     }
 }
 
+/// A curated tool's handler: its entry and its (shaped) input schema.
+struct Run {
+    entry: &'static Curated,
+    schema: Arc<Map<String, Value>>,
+}
+
+impl Handler for Run {
+    fn call<'a>(&'a self, inv: &'a Invocation<'a>, args: Value) -> BoxFuture<'a, Outcome> {
+        Box::pin(self.entry.call(inv, args, &self.schema))
+    }
+}
+
 /// Keeps only the arguments that `operation_id` takes (for the count call beside a list call).
 fn only_params_of(operation_id: &str, args: &Value) -> Value {
     let Some(op) = catalog::get(operation_id) else {
@@ -310,136 +339,6 @@ fn remove_property(schema: &mut Value, field: &str) {
     }
 }
 
-/// The longest description kept for an argument: the first sentence is what a model needs.
-const MAX_DESCRIPTION: usize = 72;
-
-/// Arguments every model understands without a description (their bounds are in the schema).
-const SELF_EXPLANATORY: [&str; 2] = ["limit", "offset"];
-
-/// Whether a description only restates an id argument's name ("The ID of the organization to which
-/// this membership belongs" for `organization_id`).
-fn restates_id(name: &str, description: &str) -> bool {
-    let d = description.to_ascii_lowercase();
-    name.ends_with("_id")
-        && (d.starts_with("the id") || d.starts_with("id of") || d.starts_with("the unique id"))
-        && d.split_whitespace().count() <= 12
-}
-
-/// Words that carry no meaning of their own in an argument description ("Returns users with the
-/// specified usernames", "The first name to assign to the user").
-const FILLER: &str = "the a an to of for on in this that be is are with by assign give add set given specified \
-                      unique return returns user organization member invitation";
-
-/// Singular form, enough to match an argument's name ("addresses" → "address", "ids" → "id").
-fn singular(w: &str) -> &str {
-    if let Some(stem) = w.strip_suffix("sses") {
-        &w[..stem.len() + 2]
-    } else if w.ends_with('s') && !w.ends_with("ss") {
-        &w[..w.len() - 1]
-    } else {
-        w
-    }
-}
-
-/// Whether a description only restates the argument's name: every word is a word of the name or a
-/// filler word ("The organization ID." for `organization_id`, "Returns users with the specified phone
-/// numbers." for `phone_number`). A model reads the name anyway, so such text is pure cost.
-fn restates_name(name: &str, description: &str) -> bool {
-    let d = description.to_ascii_lowercase();
-    let name_words: Vec<&str> = name.split('_').map(singular).collect();
-    d.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(singular)
-        .all(|w| name_words.contains(&w) || FILLER.split_whitespace().any(|f| f == w))
-}
-
-/// Whether an argument is a timestamp filter (`created_at_after`, `last_sign_in_at_before`). Their
-/// descriptions say only "after the given date"; the unit (Unix milliseconds) is stated once in the
-/// tool's description instead of in every such argument, which tests check.
-pub fn is_timestamp_filter(name: &str) -> bool {
-    name.ends_with("_at_after") || name.ends_with("_at_before")
-}
-
-/// Compacts a curated tool's schema so the default tool list stays cheap in every request: each
-/// description is cut to its first sentence (no parentheticals) within [`MAX_DESCRIPTION`] characters,
-/// descriptions that add nothing (`limit`, `offset`, ones that restate the name, timestamp filters)
-/// are dropped, and `additionalProperties: true` (the default) is removed below the root.
-pub fn compact_descriptions(v: &mut Value) {
-    match v {
-        Value::Object(o) => {
-            if o.get("additionalProperties") == Some(&Value::Bool(true)) {
-                o.remove("additionalProperties");
-            }
-            if let Some(props) = o.get_mut("properties").and_then(Value::as_object_mut) {
-                for (name, p) in props.iter_mut() {
-                    let drop = p
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .is_some_and(|d| {
-                            let short = compact(d);
-                            SELF_EXPLANATORY.contains(&name.as_str())
-                                || restates_name(name, &short)
-                                || restates_id(name, &short)
-                                || is_timestamp_filter(name)
-                        });
-                    if drop && let Some(obj) = p.as_object_mut() {
-                        obj.remove("description");
-                    }
-                }
-            }
-            for (k, child) in o.iter_mut() {
-                match (k.as_str(), &*child) {
-                    ("description", Value::String(s)) => *child = json!(compact(s)),
-                    ("enum" | "default" | "required" | "examples", _) => {}
-                    _ => compact_descriptions(child),
-                }
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(compact_descriptions),
-        _ => {}
-    }
-}
-
-/// The compacted form of one description.
-fn compact(s: &str) -> String {
-    first_sentence(&without_parentheses(s), MAX_DESCRIPTION)
-}
-
-/// Removes ` (…)` asides, which rarely help a model choose an argument.
-fn without_parentheses(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut depth = 0usize;
-    for c in s.chars() {
-        match c {
-            '(' => depth += 1,
-            ')' if depth > 0 => depth -= 1,
-            _ if depth == 0 => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace(" .", ".").replace("  ", " ").replace(" ,", ",")
-}
-
-/// The first paragraph's first sentence, cut on a word boundary at `max` characters.
-pub fn first_sentence(s: &str, max: usize) -> String {
-    let para = s
-        .trim()
-        .split("\n\n")
-        .next()
-        .unwrap_or("")
-        .replace('\n', " ");
-    let sentence = match para.find(". ") {
-        Some(i) => &para[..=i],
-        None => para.as_str(),
-    };
-    if sentence.chars().count() <= max {
-        return sentence.trim().to_string();
-    }
-    let cut: String = sentence.chars().take(max).collect();
-    let cut = cut.rsplit_once(' ').map(|(a, _)| a).unwrap_or(&cut);
-    format!("{}…", cut.trim_end_matches([',', ';', ':']))
-}
-
 /// How Clerk's metadata merge endpoints behave, shared by the three metadata tools' descriptions.
 macro_rules! metadata_merge {
     () => {
@@ -449,13 +348,12 @@ macro_rules! metadata_merge {
 }
 pub(crate) use metadata_merge;
 
-/// Declares one curated tool: `curated!(toolset: tool_name => OperationId, "Title", "Description", field = value, …)`.
+/// Declares one curated tool: `curated!(tool_name => OperationId, "Title", "Description", field = value, …)`.
 macro_rules! curated {
-    ($toolset:literal : $name:ident => $op:ident, $title:literal, $desc:expr $(, $field:ident = $value:expr)* $(,)?) => {
+    ($name:ident => $op:ident, $title:literal, $desc:expr $(, $field:ident = $value:expr)* $(,)?) => {
         $crate::tools::curated::Curated {
             name: stringify!($name),
             op: $crate::clerk::catalog::ops::$op,
-            toolset: $toolset,
             title: $title,
             description: $desc,
             $($field: $value,)*
@@ -465,75 +363,26 @@ macro_rules! curated {
 }
 pub(crate) use curated;
 
-/// Every curated tool, grouped by toolset in listing order.
+/// Every toolset's curated tools, in listing order.
+pub const SETS: [Set; 8] = [
+    users::SET,
+    organizations::SET,
+    members::SET,
+    invitations::SET,
+    roles::SET,
+    sessions::SET,
+    restrictions::SET,
+    domains::SET,
+];
+
+/// Every curated tool, in listing order.
 pub fn all() -> impl Iterator<Item = &'static Curated> {
-    [
-        users::TOOLS,
-        organizations::TOOLS,
-        members::TOOLS,
-        invitations::TOOLS,
-        roles::TOOLS,
-        sessions::TOOLS,
-        restrictions::TOOLS,
-        domains::TOOLS,
-    ]
-    .into_iter()
-    .flatten()
+    SETS.iter().flat_map(|s| s.tools)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn descriptions_that_restate_the_name_are_recognised() {
-        for (name, d) in [
-            (
-                "phone_number",
-                "Returns users with the specified phone numbers.",
-            ),
-            (
-                "email_address",
-                "Returns users with the specified email addresses.",
-            ),
-            ("organization_id", "The organization ID."),
-            ("first_name", "The first name to assign to the user"),
-            ("user_id", "Returns users with the user IDs specified."),
-        ] {
-            assert!(restates_name(name, d), "{name}: {d}");
-        }
-        for (name, d) in [
-            ("password", "The plaintext password to give the user."),
-            ("query", "Returns users that match the given query."),
-            ("order_by", "Allows to return users in a particular order."),
-            ("notify", "Whether an email should be sent."),
-        ] {
-            assert!(!restates_name(name, d), "{name}: {d}");
-        }
-    }
-
-    #[test]
-    fn compaction_drops_only_what_adds_nothing() {
-        let mut v = json!({"type": "object", "properties": {
-            "created_at_after": {"type": "integer", "description":
-                "Returns users who have been created after the given date (with millisecond precision).\nExample: use 1730160000000."},
-            "username": {"type": "array", "items": {"type": "string"}, "description": "Returns users with the specified usernames.\nAccepts up to 100 usernames."},
-            "query": {"type": "string", "description": "Returns users that match the given query. For example, `ada` matches…"},
-            "body": {"type": "object", "additionalProperties": true, "properties": {
-                "locale": {"type": "string", "description": "The locale to assign to the user"},
-                "banned": {"type": "boolean", "description": "When set to `true` (the default is `false`), the user cannot sign in."}}}
-        }});
-        compact_descriptions(&mut v);
-        assert_eq!(
-            v,
-            json!({"type": "object", "properties": {
-                "created_at_after": {"type": "integer"},
-                "username": {"type": "array", "items": {"type": "string"}},
-                "query": {"type": "string", "description": "Returns users that match the given query."},
-                "body": {"type": "object", "properties": {
-                    "locale": {"type": "string"},
-                    "banned": {"type": "boolean", "description": "When set to `true`, the user cannot sign in."}}}
-            }})
-        );
-    }
+/// The MCP definitions of every curated tool.
+pub fn definitions() -> Vec<ToolDef> {
+    SETS.iter()
+        .flat_map(|s| s.tools.iter().map(|c| c.definition(s.toolset)))
+        .collect()
 }

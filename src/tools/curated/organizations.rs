@@ -1,23 +1,27 @@
 //! Toolset `organizations`: organizations themselves (members are their own toolset).
 
-use super::{Curated, curated, metadata_merge};
+use super::{Set, curated, metadata_merge};
+use crate::tools::toolsets;
 
-pub const TOOLS: &[Curated] = &[
-    curated!("organizations": clerk_list_organizations => ListOrganizations, "List organizations",
+pub const SET: Set = Set {
+    toolset: &toolsets::ORGANIZATIONS,
+    tools: &[
+        curated!(clerk_list_organizations => ListOrganizations, "List organizations",
         "List organizations, newest first; `query` matches name, slug or id. Set include_members_count to get \
          members_count for each.",
         list = true, hide = &["include_missing_member_with_elevated_permissions"]),
-    curated!("organizations": clerk_get_organization => GetOrganization, "Get organization",
+        curated!(clerk_get_organization => GetOrganization, "Get organization",
         "Get one organization by its id (org_…) or by its slug — both work in `organization_id`.", hide = &["include_missing_member_with_elevated_permissions"]),
-    curated!("organizations": clerk_create_organization => CreateOrganization, "Create organization",
+        curated!(clerk_create_organization => CreateOrganization, "Create organization",
         "Create an organization. `name` is required; the slug is derived from it unless given. `created_by` \
          (a user id) becomes its first admin.", hide = &["body.created_at"]),
-    curated!("organizations": clerk_update_organization => UpdateOrganization, "Update organization",
+        curated!(clerk_update_organization => UpdateOrganization, "Update organization",
         "Change an organization's name, slug, membership limit or admin-delete setting. Metadata has its own \
          tool: clerk_update_organization_metadata.", hide = &["body.created_at"]),
-    curated!("organizations": clerk_delete_organization => DeleteOrganization, "Delete organization",
+        curated!(clerk_delete_organization => DeleteOrganization, "Delete organization",
         "Permanently delete an organization with its memberships, invitations and domains. Cannot be undone."),
-    curated!("organizations": clerk_update_organization_metadata => MergeOrganizationMetadata, "Update organization metadata",
+        curated!(clerk_update_organization_metadata => MergeOrganizationMetadata, "Update organization metadata",
         concat!("Change an organization's public_metadata or private_metadata. ",
             metadata_merge!())),
-];
+    ],
+};

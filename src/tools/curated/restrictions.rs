@@ -1,20 +1,24 @@
 //! Toolset `restrictions`: the sign-up allowlist and blocklist.
 
-use super::{Curated, curated};
+use super::{Set, curated};
+use crate::tools::toolsets;
 
-pub const TOOLS: &[Curated] = &[
-    curated!("restrictions": clerk_list_allowlist => ListAllowlistIdentifiers, "List allowlist",
+pub const SET: Set = Set {
+    toolset: &toolsets::RESTRICTIONS,
+    tools: &[
+        curated!(clerk_list_allowlist => ListAllowlistIdentifiers, "List allowlist",
         "List allowlist identifiers (emails, phone numbers, domains). When the allowlist is enabled only these \
          can sign up.",
         list = true, hide = &["paginated"], defaults = &[("paginated", "true")]),
-    curated!("restrictions": clerk_add_to_allowlist => CreateAllowlistIdentifier, "Add to allowlist",
+        curated!(clerk_add_to_allowlist => CreateAllowlistIdentifier, "Add to allowlist",
         "Allow an email address, phone number or domain (e.g. *@example.com) to sign up."),
-    curated!("restrictions": clerk_remove_from_allowlist => DeleteAllowlistIdentifier, "Remove from allowlist",
+        curated!(clerk_remove_from_allowlist => DeleteAllowlistIdentifier, "Remove from allowlist",
         "Remove an identifier from the allowlist by its id."),
-    curated!("restrictions": clerk_list_blocklist => ListBlocklistIdentifiers, "List blocklist",
+        curated!(clerk_list_blocklist => ListBlocklistIdentifiers, "List blocklist",
         "List blocklist identifiers: emails, phone numbers and domains that cannot sign up.", list = true),
-    curated!("restrictions": clerk_add_to_blocklist => CreateBlocklistIdentifier, "Add to blocklist",
+        curated!(clerk_add_to_blocklist => CreateBlocklistIdentifier, "Add to blocklist",
         "Block an email address, phone number or domain from signing up."),
-    curated!("restrictions": clerk_remove_from_blocklist => DeleteBlocklistIdentifier, "Remove from blocklist",
+        curated!(clerk_remove_from_blocklist => DeleteBlocklistIdentifier, "Remove from blocklist",
         "Remove an identifier from the blocklist by its id."),
-];
+    ],
+};

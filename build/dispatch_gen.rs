@@ -5,6 +5,7 @@
 
 use super::codegen::catalog::Operation;
 use super::codegen::patches::ident_key;
+use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::collections::BTreeMap;
@@ -132,7 +133,7 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
                     op.operation_id
                 ));
             }
-            let struct_name = format_ident!("{}Args", heck_camel(&fname.to_string()));
+            let struct_name = format_ident!("{}Args", fname.to_string().to_upper_camel_case());
             let mut fields = Vec::new();
             let mut call_args = Vec::new();
             let mut mapped = 0usize;
@@ -230,17 +231,4 @@ pub fn generate(file: &syn::File, catalog: &[Operation]) -> Result<syn::File, St
         pub static OPERATIONS: &[Entry] = &[ #(#rows),* ];
     };
     syn::parse2(tokens).map_err(|e| format!("generated dispatcher does not parse: {e}"))
-}
-
-/// `get_user_list` → `GetUserList`.
-fn heck_camel(s: &str) -> String {
-    s.split('_')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let mut c = p.chars();
-            c.next()
-                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }

@@ -1,0 +1,89 @@
+//! Python SDK plans for the end-to-end scenarios: building a plan whose later calls use earlier
+//! results, reading its results, and the private-metadata canary with the check that it never
+//! shows.
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+/// Builds a Python SDK plan whose later calls can use earlier results.
+#[derive(Default)]
+pub struct Plan {
+    calls: Vec<Value>,
+    exercised: BTreeSet<String>,
+}
+
+impl Plan {
+    pub fn new() -> Plan {
+        Plan::default()
+    }
+    /// A call to a tool of the toolset under test.
+    pub fn call(&mut self, tool: &str, args: Value) -> usize {
+        self.exercised.insert(tool.to_string());
+        self.push(tool, args)
+    }
+    /// A call to another toolset's tool (setup or a cross-check); it does not count as exercised.
+    pub fn extra(&mut self, tool: &str, args: Value) -> usize {
+        self.push(tool, args)
+    }
+    fn push(&mut self, tool: &str, args: Value) -> usize {
+        self.calls.push(json!([tool, args]));
+        self.calls.len() - 1
+    }
+    pub fn json(&self) -> Value {
+        Value::Array(self.calls.clone())
+    }
+    /// The tools added with `call`.
+    pub fn exercised(&self) -> &BTreeSet<String> {
+        &self.exercised
+    }
+}
+
+pub fn r(i: usize, path: &str) -> String {
+    format!("${{{i}.{path}}}")
+}
+
+pub fn ok(out: &Value, i: usize) -> &Value {
+    let res = &out["results"][i];
+    assert_eq!(res["is_error"], json!(false), "call {i} failed: {res}");
+    &res["structured"]
+}
+
+pub fn tool_error(out: &Value, i: usize) -> Value {
+    let res = &out["results"][i];
+    assert_eq!(res["is_error"], json!(true), "call {i} should fail: {res}");
+    serde_json::from_str(res["text"].as_str().unwrap()).unwrap()
+}
+
+pub const SECRET_PM: &str = "PRIVATE-CANARY-7731";
+
+/// Every private_metadata in every result is the redaction marker, and the canary value never shows.
+pub fn assert_redacted(out: &Value) {
+    fn walk(v: &Value, found: &mut usize) {
+        match v {
+            Value::Object(o) => {
+                for (k, c) in o {
+                    if k == "private_metadata" && !c.is_null() {
+                        assert_eq!(c, &json!(clerk_mcp::tools::output::PRIVATE_METADATA_MARKER));
+                        *found += 1;
+                    } else {
+                        walk(c, found);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, found)),
+            _ => {}
+        }
+    }
+    let mut found = 0;
+    for res in out["results"].as_array().unwrap() {
+        assert!(
+            !res.to_string().contains(SECRET_PM),
+            "private metadata leaked: {res}"
+        );
+        walk(&res["structured"], &mut found);
+    }
+    assert!(
+        found > 0,
+        "no private metadata was returned at all; the check checked nothing"
+    );
+}

@@ -1,0 +1,488 @@
+//! Every curated tool end to end through the official MCP Python SDK against the fake Clerk: one
+//! scenario per toolset, each on its own fake and server, each calling exactly the curated tools of
+//! its toolset (plus, where it needs them, tools of other toolsets to set up or cross-check).
+
+mod support;
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use support::fake_clerk::{FakeClerk, GOOD_KEY};
+use support::plan::{Plan, SECRET_PM, assert_redacted, ok, r, tool_error};
+use support::python;
+use support::server::{TestServer, secrets, start};
+
+fn curated_in(toolset: &str) -> BTreeSet<String> {
+    clerk_mcp::tools::all()
+        .all()
+        .iter()
+        .filter(|t| {
+            t.toolset.id == toolset
+                && t.name() != "clerk_api_search"
+                && t.name() != "clerk_api_call"
+                && t.name() != "clerk_api_describe"
+        })
+        .map(|t| t.name().to_string())
+        .collect::<BTreeSet<_>>()
+}
+
+async fn serve() -> (FakeClerk, TestServer) {
+    let fake = FakeClerk::start().await;
+    let srv = start(
+        &["--clerk-api-url", &fake.url, "--toolsets", "all"],
+        secrets(Some(GOOD_KEY), None),
+    )
+    .await;
+    (fake, srv)
+}
+
+/// Runs the plan through the Python SDK and checks that it exercised exactly the toolset's curated
+/// tools.
+async fn run(srv: &TestServer, toolset: &str, p: &Plan) -> Value {
+    let out = python::http(&srv.url(), "auto", &p.json(), &[]).await;
+    assert_eq!(
+        p.exercised(),
+        &curated_in(toolset),
+        "the {toolset} scenario exercises every curated tool of its toolset and no other"
+    );
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_end_to_end() {
+    let (fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let created = p.call("clerk_create_user", json!({"body": {"email_address": ["ann@example.com"], "first_name": "Ann", "last_name": "Lee", "public_metadata": {"tier": "free", "flags": {"a": 1}}, "private_metadata": {"ssn": SECRET_PM}}}));
+    let id = r(created, "structured.id");
+    let got = p.call("clerk_get_user", json!({"user_id": id}));
+    let listed = p.call("clerk_list_users", json!({"query": "ann", "limit": 5}));
+    let counted = p.call(
+        "clerk_count_users",
+        json!({"email_address": ["ann@example.com"]}),
+    );
+    let updated = p.call(
+        "clerk_update_user",
+        json!({"user_id": id, "body": {"first_name": "Anna"}}),
+    );
+    let meta1 = p.call(
+        "clerk_update_user_metadata",
+        json!({"user_id": id, "body": {"public_metadata": {"tier": "pro", "flags": {"b": 2}}}}),
+    );
+    let meta2 = p.call(
+        "clerk_update_user_metadata",
+        json!({"user_id": id, "body": {"public_metadata": {"tier": null}}}),
+    );
+    let banned = p.call("clerk_ban_user", json!({"user_id": id}));
+    let unbanned = p.call("clerk_unban_user", json!({"user_id": id}));
+    let locked = p.call("clerk_lock_user", json!({"user_id": id}));
+    let unlocked = p.call("clerk_unlock_user", json!({"user_id": id}));
+    let memberships = p.call("clerk_list_user_memberships", json!({"user_id": id}));
+    let typo = p.call(
+        "clerk_update_user",
+        json!({"user_id": id, "body": {"frist_name": "x"}}),
+    );
+    let hidden = p.call(
+        "clerk_create_user",
+        json!({"body": {"email_address": ["z@example.com"], "password_digest": "x"}}),
+    );
+    let deleted = p.call("clerk_delete_user", json!({"user_id": id}));
+    let gone = p.call("clerk_get_user", json!({"user_id": id}));
+    let out = run(&srv, "users", &p).await;
+    assert_eq!(ok(&out, got)["first_name"], json!("Ann"));
+    assert_eq!(
+        ok(&out, got)["fake_clerk_future_field"],
+        json!({"added_in": "2099-01-01"}),
+        "unknown fields pass through"
+    );
+    let l = ok(&out, listed);
+    assert_eq!(
+        (
+            l["total_count"].clone(),
+            l["has_more"].clone(),
+            l["data"][0]["email_addresses"][0]["email_address"].clone()
+        ),
+        (json!(1), json!(false), json!("ann@example.com"))
+    );
+    assert_eq!(ok(&out, counted)["total_count"], json!(1));
+    assert_eq!(ok(&out, updated)["first_name"], json!("Anna"));
+    assert_eq!(
+        ok(&out, meta1)["public_metadata"],
+        json!({"tier": "pro", "flags": {"a": 1, "b": 2}}),
+        "deep merge"
+    );
+    assert_eq!(
+        ok(&out, meta2)["public_metadata"],
+        json!({"flags": {"a": 1, "b": 2}}),
+        "null deletes"
+    );
+    assert_eq!(
+        (
+            ok(&out, banned)["banned"].clone(),
+            ok(&out, unbanned)["banned"].clone()
+        ),
+        (json!(true), json!(false))
+    );
+    assert_eq!(
+        (
+            ok(&out, locked)["locked"].clone(),
+            ok(&out, unlocked)["locked"].clone()
+        ),
+        (json!(true), json!(false))
+    );
+    assert_eq!(ok(&out, memberships)["data"], json!([]));
+    let e = tool_error(&out, typo);
+    assert!(
+        e["message"].as_str().unwrap().contains("frist_name")
+            && e["message"].as_str().unwrap().contains("first_name"),
+        "{e}"
+    );
+    assert!(
+        tool_error(&out, hidden)["message"]
+            .as_str()
+            .unwrap()
+            .contains("clerk_api_call")
+    );
+    assert_eq!(ok(&out, deleted)["deleted"], json!(true));
+    let e = tool_error(&out, gone);
+    assert_eq!(
+        (e["status"].clone(), e["code"].clone()),
+        (json!(404), json!("resource_not_found"))
+    );
+    assert!(e["clerk_trace_id"].is_string() && e["long_message"].is_string());
+    assert_redacted(&out);
+    let seen = fake.requests();
+    assert!(seen.iter().any(|s| s.method == "PATCH"
+        && s.path.ends_with("/metadata")
+        && s.body == json!({"public_metadata": {"tier": null}})));
+    assert!(
+        seen.iter().filter(|s| s.path == "/v1/users/count").count() >= 2,
+        "list_users counts with the same filters"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_end_to_end() {
+    let (_fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let org = p.call(
+        "clerk_create_organization",
+        json!({"body": {"name": "Acme Inc", "private_metadata": {"k": SECRET_PM}}}),
+    );
+    let oid = r(org, "structured.id");
+    let by_slug = p.call(
+        "clerk_get_organization",
+        json!({"organization_id": "acme-inc", "include_members_count": true}),
+    );
+    let org_list = p.call("clerk_list_organizations", json!({"query": "acme"}));
+    let org_upd = p.call(
+        "clerk_update_organization",
+        json!({"organization_id": oid, "body": {"name": "Acme Corp"}}),
+    );
+    let org_meta = p.call(
+        "clerk_update_organization_metadata",
+        json!({"organization_id": oid, "body": {"public_metadata": {"plan": "team"}}}),
+    );
+    let org_del = p.call("clerk_delete_organization", json!({"organization_id": oid}));
+    let out = run(&srv, "organizations", &p).await;
+    assert_eq!(
+        (
+            ok(&out, by_slug)["name"].clone(),
+            ok(&out, by_slug)["members_count"].clone()
+        ),
+        (json!("Acme Inc"), json!(0)),
+        "lookup by slug"
+    );
+    assert_eq!(ok(&out, org_list)["total_count"], json!(1));
+    assert_eq!(ok(&out, org_upd)["name"], json!("Acme Corp"));
+    assert_eq!(
+        ok(&out, org_meta)["public_metadata"],
+        json!({"plan": "team"})
+    );
+    assert_eq!(ok(&out, org_del)["deleted"], json!(true));
+    assert_redacted(&out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_end_to_end() {
+    let (_fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let org = p.extra(
+        "clerk_create_organization",
+        json!({"body": {"name": "Acme Corp", "private_metadata": {"k": SECRET_PM}}}),
+    );
+    let user = p.extra(
+        "clerk_create_user",
+        json!({"body": {"email_address": ["bo@example.com"], "first_name": "Bo"}}),
+    );
+    let (oid, uid) = (r(org, "structured.id"), r(user, "structured.id"));
+    let added = p.call("clerk_add_organization_member", json!({"organization_id": oid, "body": {"user_id": uid, "role": "org:member", "private_metadata": {"x": SECRET_PM}}}));
+    let again = p.call(
+        "clerk_add_organization_member",
+        json!({"organization_id": oid, "body": {"user_id": uid, "role": "org:member"}}),
+    );
+    let role = p.call(
+        "clerk_update_member_role",
+        json!({"organization_id": oid, "user_id": uid, "body": {"role": "org:admin"}}),
+    );
+    let mmeta = p.call("clerk_update_member_metadata", json!({"organization_id": oid, "user_id": uid, "body": {"public_metadata": {"team": "core"}}}));
+    let members = p.call(
+        "clerk_list_organization_members",
+        json!({"organization_id": oid}),
+    );
+    let admins = p.call(
+        "clerk_list_organization_members",
+        json!({"organization_id": oid, "role": ["org:admin"]}),
+    );
+    let user_orgs = p.extra("clerk_list_user_memberships", json!({"user_id": uid}));
+    let removed = p.call(
+        "clerk_remove_member",
+        json!({"organization_id": oid, "user_id": uid}),
+    );
+    let after = p.call(
+        "clerk_list_organization_members",
+        json!({"organization_id": oid}),
+    );
+    let out = run(&srv, "members", &p).await;
+    assert_eq!(ok(&out, added)["role"], json!("org:member"));
+    assert_eq!(
+        tool_error(&out, again)["code"],
+        json!("already_a_member_in_organization")
+    );
+    assert_eq!(ok(&out, role)["role"], json!("org:admin"));
+    assert_eq!(ok(&out, mmeta)["public_metadata"], json!({"team": "core"}));
+    let m = ok(&out, members);
+    assert_eq!(
+        (
+            m["total_count"].clone(),
+            m["data"][0]["role"].clone(),
+            m["data"][0]["public_user_data"]["first_name"].clone()
+        ),
+        (json!(1), json!("org:admin"), json!("Bo"))
+    );
+    assert_eq!(ok(&out, admins)["total_count"], json!(1));
+    assert_eq!(
+        ok(&out, user_orgs)["data"][0]["organization"]["name"],
+        json!("Acme Corp")
+    );
+    assert_eq!(ok(&out, removed)["role"], json!("org:admin"));
+    assert_eq!(ok(&out, after)["total_count"], json!(0));
+    assert_redacted(&out);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_end_to_end() {
+    let (fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let org = p.extra(
+        "clerk_create_organization",
+        json!({"body": {"name": "Invites"}}),
+    );
+    let oid = r(org, "structured.id");
+    let one = p.call("clerk_create_organization_invitation", json!({"organization_id": oid, "body": {"email_address": "a@x.com", "role": "org:member", "private_metadata": {"p": SECRET_PM}}}));
+    let bulk = p.call("clerk_create_organization_invitations_bulk", json!({"organization_id": oid, "body": [{"email_address": "b@x.com", "role": "org:member"}, {"email_address": "c@x.com", "role": "org:admin"}]}));
+    let revoked = p.call(
+        "clerk_revoke_organization_invitation",
+        json!({"organization_id": oid, "invitation_id": r(one, "structured.id")}),
+    );
+    let pending = p.call(
+        "clerk_list_organization_invitations",
+        json!({"organization_id": oid, "status": "pending"}),
+    );
+    let inv = p.call(
+        "clerk_create_invitation",
+        json!({"body": {"email_address": "new@x.com", "public_metadata": {"src": "mcp"}}}),
+    );
+    let bad_inv = p.call(
+        "clerk_create_invitation",
+        json!({"body": {"email_address": "not-an-email"}}),
+    );
+    let invs = p.call("clerk_list_invitations", json!({"limit": 1}));
+    let inv_rev = p.call(
+        "clerk_revoke_invitation",
+        json!({"invitation_id": r(inv, "structured.id")}),
+    );
+    let out = run(&srv, "invitations", &p).await;
+    assert_eq!(ok(&out, bulk)["data"].as_array().unwrap().len(), 2);
+    assert_eq!(ok(&out, revoked)["status"], json!("revoked"));
+    assert_eq!(ok(&out, pending)["total_count"], json!(2));
+    assert_eq!(
+        tool_error(&out, bad_inv)["code"],
+        json!("form_param_format_invalid")
+    );
+    let l = ok(&out, invs);
+    assert_eq!(
+        (l["total_count"].clone(), l["has_more"].clone()),
+        (json!(1), json!(false)),
+        "paginated=true envelope is used: {l}"
+    );
+    assert_eq!(ok(&out, inv_rev)["status"], json!("revoked"));
+    assert_redacted(&out);
+    assert!(fake.requests().iter().any(|s| {
+        s.path == "/v1/invitations"
+            && s.method == "GET"
+            && s.query_pairs()
+                .contains(&("paginated".into(), "true".into()))
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_end_to_end() {
+    let (_fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let perm = p.call(
+        "clerk_create_organization_permission",
+        json!({"body": {"name": "Read invoices", "key": "org:invoices:read"}}),
+    );
+    let perm2 = p.call(
+        "clerk_create_organization_permission",
+        json!({"body": {"name": "Pay invoices", "key": "org:invoices:pay"}}),
+    );
+    let bad_perm = p.call(
+        "clerk_create_organization_permission",
+        json!({"body": {"name": "Bad", "key": "invoices"}}),
+    );
+    let perms = p.call(
+        "clerk_list_organization_permissions",
+        json!({"query": "invoices"}),
+    );
+    let role = p.call("clerk_create_organization_role", json!({"body": {"name": "Billing", "key": "org:billing", "permissions": ["org:invoices:read"]}}));
+    let rid = r(role, "structured.id");
+    let got = p.call(
+        "clerk_get_organization_role",
+        json!({"organization_role_id": rid}),
+    );
+    let upd = p.call(
+        "clerk_update_organization_role",
+        json!({"organization_role_id": rid, "body": {"description": "Pays the bills"}}),
+    );
+    let assigned = p.call(
+        "clerk_assign_role_permission",
+        json!({"organization_role_id": rid, "permission_id": r(perm2, "structured.id")}),
+    );
+    let roles = p.call("clerk_list_organization_roles", json!({}));
+    let unassigned = p.call(
+        "clerk_remove_role_permission",
+        json!({"organization_role_id": rid, "permission_id": r(perm, "structured.id")}),
+    );
+    let role_del = p.call(
+        "clerk_delete_organization_role",
+        json!({"organization_role_id": rid}),
+    );
+    let perm_del = p.call(
+        "clerk_delete_organization_permission",
+        json!({"permission_id": r(perm, "structured.id")}),
+    );
+    let out = run(&srv, "roles", &p).await;
+    assert_eq!(
+        tool_error(&out, bad_perm)["code"],
+        json!("form_param_format_invalid")
+    );
+    assert_eq!(ok(&out, perms)["total_count"], json!(2));
+    assert_eq!(
+        ok(&out, got)["permissions"][0]["key"],
+        json!("org:invoices:read")
+    );
+    assert_eq!(ok(&out, upd)["description"], json!("Pays the bills"));
+    assert_eq!(
+        ok(&out, assigned)["permissions"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(ok(&out, roles)["total_count"], json!(1));
+    assert_eq!(
+        ok(&out, unassigned)["permissions"][0]["key"],
+        json!("org:invoices:pay")
+    );
+    assert_eq!(
+        (
+            ok(&out, role_del)["deleted"].clone(),
+            ok(&out, perm_del)["deleted"].clone()
+        ),
+        (json!(true), json!(true))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_end_to_end() {
+    let (fake, srv) = serve().await;
+    let uid = fake.seed_user("Cy", "Do", "cy@example.com");
+    let sid = fake.seed_session(&uid);
+    let mut p = Plan::new();
+    let list = p.call("clerk_list_sessions", json!({"user_id": uid}));
+    let neither = p.call("clerk_list_sessions", json!({}));
+    let got = p.call("clerk_get_session", json!({"session_id": sid}));
+    let rev = p.call("clerk_revoke_session", json!({"session_id": sid}));
+    let active = p.call(
+        "clerk_list_sessions",
+        json!({"user_id": uid, "status": "active"}),
+    );
+    let out = run(&srv, "sessions", &p).await;
+    assert_eq!(ok(&out, list)["total_count"], json!(1));
+    assert_eq!(
+        tool_error(&out, neither)["code"],
+        json!("form_param_missing")
+    );
+    assert_eq!(ok(&out, got)["status"], json!("active"));
+    assert_eq!(ok(&out, rev)["status"], json!("revoked"));
+    assert_eq!(ok(&out, active)["total_count"], json!(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restrictions_end_to_end() {
+    let (_fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let al = p.call(
+        "clerk_add_to_allowlist",
+        json!({"body": {"identifier": "*@acme.com"}}),
+    );
+    let all = p.call("clerk_list_allowlist", json!({}));
+    let al_del = p.call(
+        "clerk_remove_from_allowlist",
+        json!({"identifier_id": r(al, "structured.id")}),
+    );
+    let bl = p.call(
+        "clerk_add_to_blocklist",
+        json!({"body": {"identifier": "spam@evil.com"}}),
+    );
+    let bll = p.call("clerk_list_blocklist", json!({}));
+    let bl_del = p.call(
+        "clerk_remove_from_blocklist",
+        json!({"identifier_id": r(bl, "structured.id")}),
+    );
+    let bl_gone = p.call(
+        "clerk_remove_from_blocklist",
+        json!({"identifier_id": r(bl, "structured.id")}),
+    );
+    let out = run(&srv, "restrictions", &p).await;
+    assert_eq!(ok(&out, all)["data"][0]["identifier"], json!("*@acme.com"));
+    assert_eq!(ok(&out, al_del)["deleted"], json!(true));
+    assert_eq!(
+        ok(&out, bll)["data"][0]["identifier_type"],
+        json!("email_address")
+    );
+    assert_eq!(ok(&out, bl_del)["deleted"], json!(true));
+    assert_eq!(tool_error(&out, bl_gone)["status"], json!(404));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn domains_end_to_end() {
+    let (_fake, srv) = serve().await;
+    let mut p = Plan::new();
+    let org = p.extra(
+        "clerk_create_organization",
+        json!({"body": {"name": "Domains"}}),
+    );
+    let oid = r(org, "structured.id");
+    let d = p.call("clerk_add_organization_domain", json!({"organization_id": oid, "body": {"name": "acme.com", "enrollment_mode": "automatic_invitation"}}));
+    let dl = p.call(
+        "clerk_list_organization_domains",
+        json!({"organization_id": oid}),
+    );
+    let du = p.call("clerk_update_organization_domain", json!({"organization_id": oid, "domain_id": r(d, "structured.id"), "body": {"verified": true}}));
+    let dd = p.call(
+        "clerk_remove_organization_domain",
+        json!({"organization_id": oid, "domain_id": r(d, "structured.id")}),
+    );
+    let out = run(&srv, "domains", &p).await;
+    assert_eq!(ok(&out, dl)["data"][0]["name"], json!("acme.com"));
+    assert_eq!(ok(&out, du)["verification"]["status"], json!("verified"));
+    assert_eq!(ok(&out, dd)["deleted"], json!(true));
+}
