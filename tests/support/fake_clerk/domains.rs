@@ -1,19 +1,14 @@
 //! Organization domains (`/organizations/{id}/domains…`): list, add, update, remove.
 
 use super::{
-    Query, Store, deleted, envelope, missing_param, new_id, not_found, now, ok, sorted_newest_first,
+    OrgReq, Store, deleted, envelope, missing_param, new_id, not_found, now, ok,
+    sorted_newest_first,
 };
 use axum::response::Response;
 use serde_json::{Value, json};
 
-pub(super) fn org_route(
-    s: &mut Store,
-    m: &str,
-    org_id: &str,
-    rest: &[&str],
-    q: &Query,
-    b: &Value,
-) -> Response {
+pub(super) fn org_route(s: &mut Store, r: OrgReq) -> Response {
+    let (m, org_id, rest, q, b) = (r.m, r.org_id, r.rest, r.q, r.b);
     match (m, rest) {
         ("GET", ["domains"]) => {
             let items = sorted_newest_first(&s.domains, |d| d["organization_id"] == json!(org_id));

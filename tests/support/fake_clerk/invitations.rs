@@ -2,7 +2,7 @@
 //! and the instance's (`/invitations…`: list, create, revoke).
 
 use super::{
-    Query, Store, clerk_error, envelope, invalid_param, legacy_list, missing_param, new_id,
+    OrgReq, Query, Store, envelope, form_error, invalid_param, legacy_list, missing_param, new_id,
     not_found, now, ok, sorted_newest_first,
 };
 use axum::response::Response;
@@ -29,13 +29,12 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
                 return missing_param(s, "email_address");
             };
             if !email.contains('@') {
-                return clerk_error(
+                return form_error(
                     s,
-                    422,
                     "form_param_format_invalid",
                     "is invalid",
                     "email_address must be a valid email address.",
-                    json!({"param_name": "email_address"}),
+                    "email_address",
                 );
             }
             let id = new_id(s, "inv");
@@ -57,14 +56,8 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
     }
 }
 
-pub(super) fn org_route(
-    s: &mut Store,
-    m: &str,
-    org_id: &str,
-    rest: &[&str],
-    q: &Query,
-    b: &Value,
-) -> Response {
+pub(super) fn org_route(s: &mut Store, r: OrgReq) -> Response {
+    let (m, org_id, rest, q, b) = (r.m, r.org_id, r.rest, r.q, r.b);
     match (m, rest) {
         ("GET", ["invitations"]) => {
             let status = q.get("status").map(String::from);

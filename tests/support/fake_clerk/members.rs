@@ -3,19 +3,13 @@
 
 use super::users::user_emails;
 use super::{
-    Query, Store, clerk_error, deep_merge, envelope, missing_param, new_id, not_found, now, ok,
+    OrgReq, Store, clerk_error, deep_merge, envelope, missing_param, new_id, not_found, now, ok,
 };
 use axum::response::Response;
 use serde_json::{Value, json};
 
-pub(super) fn org_route(
-    s: &mut Store,
-    m: &str,
-    org_id: &str,
-    rest: &[&str],
-    q: &Query,
-    b: &Value,
-) -> Response {
+pub(super) fn org_route(s: &mut Store, r: OrgReq) -> Response {
+    let (m, org_id, rest, q, b) = (r.m, r.org_id, r.rest, r.q, r.b);
     match (m, rest) {
         ("GET", ["memberships"]) => {
             let roles = q.all("role");

@@ -253,26 +253,36 @@ fn not_found(store: &mut Store) -> Response {
     )
 }
 
-fn missing_param(store: &mut Store, name: &str) -> Response {
+/// A 422 about one form parameter, as Clerk sends them.
+fn form_error(store: &mut Store, code: &str, message: &str, long: &str, param: &str) -> Response {
     clerk_error(
         store,
         422,
-        "form_param_missing",
-        &format!("{name} must be included"),
-        &format!("{name} must be included"),
-        json!({"param_name": name}),
+        code,
+        message,
+        long,
+        json!({"param_name": param}),
     )
 }
 
+fn missing_param(store: &mut Store, name: &str) -> Response {
+    let m = format!("{name} must be included");
+    form_error(store, "form_param_missing", &m, &m, name)
+}
+
 fn invalid_param(store: &mut Store, name: &str, why: &str) -> Response {
-    clerk_error(
-        store,
-        422,
-        "form_param_value_invalid",
-        &format!("{name} is invalid"),
-        why,
-        json!({"param_name": name}),
-    )
+    let m = format!("{name} is invalid");
+    form_error(store, "form_param_value_invalid", &m, why, name)
+}
+
+/// One request under `/organizations/{id}/`, for the resource modules' `org_route`.
+#[derive(Clone, Copy)]
+struct OrgReq<'a> {
+    m: &'a str,
+    org_id: &'a str,
+    rest: &'a [&'a str],
+    q: &'a Query,
+    b: &'a Value,
 }
 
 fn ok(v: Value) -> Response {

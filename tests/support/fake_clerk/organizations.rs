@@ -3,7 +3,7 @@
 //! invitations and domains to their own modules.
 
 use super::{
-    Query, Store, clerk_error, deep_merge, deleted, domains, envelope, invitations, members,
+    OrgReq, Query, Store, deep_merge, deleted, domains, envelope, form_error, invitations, members,
     missing_param, new_id, not_found, now, ok, sorted_newest_first,
 };
 use axum::response::Response;
@@ -35,13 +35,12 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
                 .map(String::from)
                 .unwrap_or_else(|| slugify(name));
             if s.orgs.values().any(|o| o["slug"] == json!(slug)) {
-                return clerk_error(
+                return form_error(
                     s,
-                    422,
                     "form_identifier_exists",
                     "That slug is taken. Please try another.",
                     "That slug is taken. Please try another.",
-                    json!({"param_name": "slug"}),
+                    "slug",
                 );
             }
             let id = new_id(s, "org");
@@ -62,7 +61,16 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
                 .find(|o| o["id"] == json!(key) || o["slug"] == json!(key))
                 .map(|o| o["id"].as_str().unwrap().to_string());
             match id {
-                Some(id) => org_route(s, m, &id, rest, q, b),
+                Some(id) => org_route(
+                    s,
+                    OrgReq {
+                        m,
+                        org_id: &id,
+                        rest,
+                        q,
+                        b,
+                    },
+                ),
                 None => not_found(s),
             }
         }
@@ -70,14 +78,8 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
     }
 }
 
-fn org_route(
-    s: &mut Store,
-    m: &str,
-    org_id: &str,
-    rest: &[&str],
-    q: &Query,
-    b: &Value,
-) -> Response {
+fn org_route(s: &mut Store, r: OrgReq) -> Response {
+    let (m, org_id, rest, q, b) = (r.m, r.org_id, r.rest, r.q, r.b);
     match (m, rest) {
         ("GET", []) => {
             let o = s.orgs[org_id].clone();
@@ -89,13 +91,12 @@ fn org_route(
                     .values()
                     .any(|o| o["slug"] == json!(slug) && o["id"] != json!(org_id))
             {
-                return clerk_error(
+                return form_error(
                     s,
-                    422,
                     "form_identifier_exists",
                     "That slug is taken. Please try another.",
                     "That slug is taken. Please try another.",
-                    json!({"param_name": "slug"}),
+                    "slug",
                 );
             }
             let ts = now(s);
@@ -127,9 +128,9 @@ fn org_route(
             }
             ok(o.clone())
         }
-        (_, ["memberships", ..]) => members::org_route(s, m, org_id, rest, q, b),
-        (_, ["invitations", ..]) => invitations::org_route(s, m, org_id, rest, q, b),
-        (_, ["domains", ..]) => domains::org_route(s, m, org_id, rest, q, b),
+        (_, ["memberships", ..]) => members::org_route(s, r),
+        (_, ["invitations", ..]) => invitations::org_route(s, r),
+        (_, ["domains", ..]) => domains::org_route(s, r),
         _ => not_found(s),
     }
 }

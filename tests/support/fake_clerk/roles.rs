@@ -2,8 +2,8 @@
 //! get, create, update, delete, and assigning permissions to roles.
 
 use super::{
-    Query, Store, clerk_error, deleted, envelope, invalid_param, missing_param, new_id, not_found,
-    now, ok, sorted_newest_first,
+    Query, Store, clerk_error, deleted, envelope, form_error, invalid_param, missing_param, new_id,
+    not_found, now, ok, sorted_newest_first,
 };
 use axum::response::Response;
 use serde_json::{Value, json};
@@ -27,13 +27,12 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
                 }
             }
             if s.roles.values().any(|r| r["key"] == b["key"]) {
-                return clerk_error(
+                return form_error(
                     s,
-                    422,
                     "duplicate_record",
                     "duplicate key",
                     "A role with this key already exists",
-                    json!({"param_name": "key"}),
+                    "key",
                 );
             }
             let mut perms = Vec::new();
@@ -119,13 +118,12 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
             }
             let key = b["key"].as_str().unwrap();
             if !key.starts_with("org:") || key.matches(':').count() != 2 {
-                return clerk_error(
+                return form_error(
                     s,
-                    422,
                     "form_param_format_invalid",
                     "is invalid",
                     "key must have the format org:<feature>:<permission>",
-                    json!({"param_name": "key"}),
+                    "key",
                 );
             }
             let id = new_id(s, "perm");

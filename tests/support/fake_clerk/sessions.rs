@@ -1,6 +1,6 @@
 //! Sessions (`/sessions…`): list by user or client, get, revoke.
 
-use super::{Query, Store, clerk_error, legacy_list, not_found, ok, sorted_newest_first};
+use super::{Query, Store, form_error, legacy_list, not_found, ok, sorted_newest_first};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -12,13 +12,12 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, _b: &Value
                 q.get("client_id").map(String::from),
             );
             if user.is_none() && client.is_none() {
-                return clerk_error(
+                return form_error(
                     s,
-                    422,
                     "form_param_missing",
                     "user_id or client_id must be included",
                     "Either user_id or client_id must be provided",
-                    json!({"param_name": "user_id"}),
+                    "user_id",
                 );
             }
             let status = q.get("status").map(String::from);

@@ -2,7 +2,7 @@
 //! organization memberships; also how a user object is built, which seeding and memberships reuse.
 
 use super::{
-    Query, Store, clerk_error, deep_merge, deleted, envelope, new_id, not_found, now, ok, page,
+    Query, Store, deep_merge, deleted, envelope, form_error, new_id, not_found, now, ok, page,
     sorted_newest_first,
 };
 use axum::response::Response;
@@ -32,13 +32,12 @@ pub(super) fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value)
                     .values()
                     .any(|u| user_emails(u).iter().any(|x| x == e))
                 {
-                    return clerk_error(
+                    return form_error(
                         s,
-                        422,
                         "form_identifier_exists",
                         "That email address is taken. Please try another.",
                         "That email address is taken. Please try another.",
-                        json!({"param_name": "email_address"}),
+                        "email_address",
                     );
                 }
             }
