@@ -66,6 +66,18 @@ pub struct FilterArgs {
     /// Only list and allow tools (and API operations) that read.
     #[arg(long, env = "CLERK_MCP_READ_ONLY", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub read_only: bool,
+    /// Largest tool result, in tokens (bytes/4 of the text the client sees); a longer list returns
+    /// the items that fit and says how to get the rest. Claude Code warns above 10,000.
+    #[arg(
+        long,
+        env = "MCP_MAX_RESULT_TOKENS",
+        default_value_t = 10_000,
+        value_name = "TOKENS"
+    )]
+    pub max_result_tokens: usize,
+    /// Leave out the notice (and the random boundary) that marks Clerk data as written by end users.
+    #[arg(long, env = "MCP_NO_UNTRUSTED_NOTICE", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub no_untrusted_notice: bool,
     /// Return private metadata in results instead of redacting it.
     #[arg(long, env = "CLERK_MCP_EXPOSE_PRIVATE_METADATA", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
     pub expose_private_metadata: bool,
@@ -289,6 +301,10 @@ pub struct Config {
     pub filter: Filter,
     /// Return private metadata.
     pub expose_private_metadata: bool,
+    /// Largest tool result, in tokens.
+    pub max_result_tokens: usize,
+    /// Mark Clerk data as untrusted in result text.
+    pub untrusted_notice: bool,
     /// Body limit on /mcp.
     pub max_body_bytes: usize,
     /// Requests per minute per client (0 = off).
@@ -516,6 +532,8 @@ impl Config {
             call_deadline: Duration::from_secs(args.call_deadline.max(1)),
             filter,
             expose_private_metadata: args.filters.expose_private_metadata,
+            max_result_tokens: args.filters.max_result_tokens.max(500),
+            untrusted_notice: !args.filters.no_untrusted_notice,
             max_body_bytes: args.max_body_bytes.max(1024),
             rate_limit: args.rate_limit,
             shutdown_grace: Duration::from_secs(args.shutdown_grace),

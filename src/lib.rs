@@ -6,5 +6,6 @@
 pub mod clerk;
 pub mod codegen;
 pub mod config;
+pub mod results;
 pub mod server;
 pub mod tools;

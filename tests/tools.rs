@@ -178,10 +178,19 @@ fn names_annotations_and_schemas_follow_the_rules() {
                 "{name}: a read-only tool carries no write hints: {a}"
             );
         } else {
-            assert_eq!(a["readOnlyHint"], json!(false), "{name}");
-            for k in ["destructiveHint", "idempotentHint"] {
-                assert!(a[k].is_boolean(), "{name} lacks annotation {k}");
-            }
+            // Hints at the spec's defaults are left out: readOnly false, idempotent false; destructive
+            // defaults to true, so it is always stated.
+            assert!(hints.get("readOnlyHint").is_none(), "{name}: {a}");
+            assert!(
+                a["destructiveHint"].is_boolean(),
+                "{name} lacks destructiveHint"
+            );
+            assert!(
+                hints
+                    .get("idempotentHint")
+                    .is_none_or(|v| v == &json!(true)),
+                "{name}: {a}"
+            );
         }
         // Timestamp filters have no description of their own; the tool states the unit once.
         let props = t["inputSchema"]["properties"].as_object().unwrap();
@@ -236,6 +245,33 @@ fn names_annotations_and_schemas_follow_the_rules() {
         n <= 40,
         "default toolsets expose {n} tools; some clients cap at 40"
     );
+    // Clients send the tool list with every model request: the default one stays within 8,000
+    // tokens (bytes/4), output schemas, `view` and `fields` included.
+    let bytes = serde_json::to_string(&default["tools"]).unwrap().len();
+    assert!(
+        bytes <= 32_000,
+        "default tools/list is {bytes} B ≈ {} tokens, over 8,000",
+        bytes / 4
+    );
+    // Every tool that returns Clerk objects says what it returns, and takes `view` and `fields`.
+    for t in default["tools"].as_array().unwrap() {
+        let name = t["name"].as_str().unwrap();
+        if !name.starts_with("clerk_api_")
+            && !name.contains("delete")
+            && name != "clerk_remove_member"
+            && name != "clerk_count_users"
+        {
+            assert!(
+                t["outputSchema"]["properties"].is_object(),
+                "{name}: outputSchema has no properties"
+            );
+            let props = &t["inputSchema"]["properties"];
+            assert!(
+                props["view"].is_object() && props["fields"].is_object(),
+                "{name}"
+            );
+        }
+    }
 }
 
 /// One snapshot per tool (tests/snapshots/tools__<name>.snap): any change to a tool's name,
@@ -261,33 +297,48 @@ fn tool_surface_snapshots() {
     }
 }
 
-/// The README's toolset table is generated from the registry; it must match. Set UPDATE_README=1
-/// to rewrite it.
-#[test]
-fn readme_toolset_table_matches_the_registry() {
+/// Checks (or, with UPDATE_README=1, rewrites) the README section between `<!-- name:start -->`
+/// and `<!-- name:end -->`.
+fn readme_section(name: &str, generated: &str) {
     let path = format!("{}/README.md", env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(&path).unwrap();
-    let (start, end) = ("<!-- toolsets:start -->\n", "<!-- toolsets:end -->");
-    let a = readme
-        .find(start)
-        .expect("README has the toolsets:start marker")
-        + start.len();
-    let b = readme
-        .find(end)
-        .expect("README has the toolsets:end marker");
-    let table = clerk_mcp::tools::readme_table(&clerk_mcp::tools::all());
+    let (start, end) = (
+        format!("<!-- {name}:start -->\n"),
+        format!("<!-- {name}:end -->"),
+    );
+    let a = readme.find(&start).expect("README has the start marker") + start.len();
+    let b = readme.find(&end).expect("README has the end marker");
     if std::env::var_os("UPDATE_README").is_some() {
-        std::fs::write(&path, format!("{}{table}{}", &readme[..a], &readme[b..])).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}{generated}{}", &readme[..a], &readme[b..]),
+        )
+        .unwrap();
         return;
     }
     assert_eq!(
         &readme[a..b],
-        table,
-        "README toolset table is stale: run `UPDATE_README=1 cargo test --test tools readme`"
+        generated,
+        "README {name} table is stale: run `UPDATE_README=1 cargo test --test tools readme`"
     );
+}
+
+/// The README's toolset table is generated from the registry; it must match.
+#[test]
+fn readme_toolset_table_matches_the_registry() {
+    let table = clerk_mcp::tools::readme_table(&clerk_mcp::tools::all());
     for set in clerk_mcp::tools::toolsets::ALL {
         assert!(table.contains(&format!("| {} |", set.id)));
     }
+    readme_section("toolsets", &table);
+}
+
+/// The README's table of compact views is generated from the one table in `results/views.rs`.
+#[test]
+fn readme_views_table_matches_the_views() {
+    let table = clerk_mcp::results::views::readme_table();
+    assert!(table.contains("`user`") && table.contains("`organization_membership`"));
+    readme_section("views", &table);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -675,14 +726,18 @@ async fn private_metadata_is_returned_only_when_exposed() {
     let fake = FakeClerk::start().await;
     let uid = fake.seed_user("Ann", "Lee", "ann@example.com");
     fake.set_user_field(&uid, "private_metadata", json!({"ssn": SECRET_PM}));
-    let plan = json!([["clerk_get_user", {"user_id": uid}], ["clerk_list_users", {}], ["clerk_api_call", {"operation_id": "GetUser", "arguments": {"user_id": uid}}]]);
+    // List items leave metadata out unless asked for with `fields`.
+    let plan = json!([["clerk_get_user", {"user_id": uid}], ["clerk_list_users", {"fields": ["private_metadata"]}], ["clerk_api_call", {"operation_id": "GetUser", "arguments": {"user_id": uid}}]]);
     let hidden = start(
         &["--clerk-api-url", &fake.url],
         secrets(Some(GOOD_KEY), None),
     )
     .await;
     let out = python::http(&hidden.url(), "auto", &plan, &[]).await;
-    assert_redacted(&out);
+    assert!(
+        assert_redacted(&out) > 0,
+        "the list asked for it: the marker"
+    );
     let exposed = start(
         &["--clerk-api-url", &fake.url, "--expose-private-metadata"],
         secrets(Some(GOOD_KEY), None),

@@ -54,6 +54,11 @@ async fn users_end_to_end() {
     let created = p.call("clerk_create_user", json!({"body": {"email_address": ["ann@example.com"], "first_name": "Ann", "last_name": "Lee", "public_metadata": {"tier": "free", "flags": {"a": 1}}, "private_metadata": {"ssn": SECRET_PM}}}));
     let id = r(created, "structured.id");
     let got = p.call("clerk_get_user", json!({"user_id": id}));
+    let got_full = p.call("clerk_get_user", json!({"user_id": id, "view": "full"}));
+    let got_fields = p.call(
+        "clerk_get_user",
+        json!({"user_id": id, "fields": ["email_addresses.email_address", "unsafe_metadata"]}),
+    );
     let listed = p.call("clerk_list_users", json!({"query": "ann", "limit": 5}));
     let counted = p.call(
         "clerk_count_users",
@@ -88,17 +93,26 @@ async fn users_end_to_end() {
     let gone = p.call("clerk_get_user", json!({"user_id": id}));
     let out = run(&srv, "users", &p).await;
     assert_eq!(ok(&out, got)["first_name"], json!("Ann"));
+    assert_eq!(ok(&out, got)["email"], json!("ann@example.com"));
+    assert!(ok(&out, got).get("object").is_none(), "compact by default");
+    let full = ok(&out, got_full);
     assert_eq!(
-        ok(&out, got)["fake_clerk_future_field"],
+        full["fake_clerk_future_field"],
         json!({"added_in": "2099-01-01"}),
-        "unknown fields pass through"
+        "the full view passes unknown fields through"
+    );
+    assert_eq!(full["private_metadata"], json!("[redacted]"));
+    let more = ok(&out, got_fields);
+    assert_eq!(
+        more["email_addresses"],
+        json!([{"email_address": "ann@example.com"}])
     );
     let l = ok(&out, listed);
     assert_eq!(
         (
             l["total_count"].clone(),
             l["has_more"].clone(),
-            l["data"][0]["email_addresses"][0]["email_address"].clone()
+            l["data"][0]["email"].clone()
         ),
         (json!(1), json!(false), json!("ann@example.com"))
     );
@@ -148,7 +162,7 @@ async fn users_end_to_end() {
         (json!(404), json!("resource_not_found"))
     );
     assert!(e["clerk_trace_id"].is_string() && e["long_message"].is_string());
-    assert_redacted(&out);
+    assert!(assert_redacted(&out) > 0, "the full view shows the marker");
     let seen = fake.requests();
     assert!(seen.iter().any(|s| s.method == "PATCH"
         && s.path.ends_with("/metadata")
@@ -173,6 +187,14 @@ async fn organizations_end_to_end() {
         json!({"organization_id": "acme-inc", "include_members_count": true}),
     );
     let org_list = p.call("clerk_list_organizations", json!({"query": "acme"}));
+    let org_full = p.call(
+        "clerk_get_organization",
+        json!({"organization_id": oid, "view": "full"}),
+    );
+    let org_fields = p.call(
+        "clerk_list_organizations",
+        json!({"query": "acme", "fields": ["admin_delete_enabled"]}),
+    );
     let org_upd = p.call(
         "clerk_update_organization",
         json!({"organization_id": oid, "body": {"name": "Acme Corp"}}),
@@ -183,6 +205,12 @@ async fn organizations_end_to_end() {
     );
     let org_del = p.call("clerk_delete_organization", json!({"organization_id": oid}));
     let out = run(&srv, "organizations", &p).await;
+    assert_eq!(ok(&out, org_full)["object"], json!("organization"));
+    assert_eq!(ok(&out, org_full)["private_metadata"], json!("[redacted]"));
+    assert_eq!(
+        ok(&out, org_fields)["data"][0]["admin_delete_enabled"],
+        json!(true)
+    );
     assert_eq!(
         (
             ok(&out, by_slug)["name"].clone(),
@@ -232,6 +260,14 @@ async fn members_end_to_end() {
         "clerk_list_organization_members",
         json!({"organization_id": oid, "role": ["org:admin"]}),
     );
+    let members_full = p.call(
+        "clerk_list_organization_members",
+        json!({"organization_id": oid, "view": "full"}),
+    );
+    let members_fields = p.call(
+        "clerk_list_organization_members",
+        json!({"organization_id": oid, "fields": ["permissions", "organization.created_at"]}),
+    );
     let user_orgs = p.extra("clerk_list_user_memberships", json!({"user_id": uid}));
     let removed = p.call(
         "clerk_remove_member",
@@ -254,18 +290,32 @@ async fn members_end_to_end() {
         (
             m["total_count"].clone(),
             m["data"][0]["role"].clone(),
-            m["data"][0]["public_user_data"]["first_name"].clone()
+            m["data"][0]["user"].clone()
         ),
-        (json!(1), json!("org:admin"), json!("Bo"))
+        (json!(1), json!("org:admin"), json!("Bo <bo@example.com>"))
     );
     assert_eq!(ok(&out, admins)["total_count"], json!(1));
+    let full = &ok(&out, members_full)["data"][0];
+    assert_eq!(full["public_user_data"]["first_name"], json!("Bo"));
+    assert_eq!(full["organization"]["object"], json!("organization"));
+    let with = &ok(&out, members_fields)["data"][0];
+    assert!(with["permissions"].is_array(), "{with}");
+    assert!(
+        with["organization"]["created_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+            && with["organization"]["slug"].is_string(),
+        "a field inside the view's own organization is merged into it: {with}"
+    );
     assert_eq!(
         ok(&out, user_orgs)["data"][0]["organization"]["name"],
         json!("Acme Corp")
     );
+    assert_eq!(ok(&out, removed)["deleted"], json!(true));
     assert_eq!(ok(&out, removed)["role"], json!("org:admin"));
     assert_eq!(ok(&out, after)["total_count"], json!(0));
-    assert_redacted(&out);
+    assert!(assert_redacted(&out) > 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -296,11 +346,27 @@ async fn invitations_end_to_end() {
         json!({"body": {"email_address": "not-an-email"}}),
     );
     let invs = p.call("clerk_list_invitations", json!({"limit": 1}));
+    let pending_full = p.call(
+        "clerk_list_organization_invitations",
+        json!({"organization_id": oid, "status": "pending", "view": "full"}),
+    );
+    let invs_fields = p.call(
+        "clerk_list_invitations",
+        json!({"limit": 1, "fields": ["revoked"]}),
+    );
     let inv_rev = p.call(
         "clerk_revoke_invitation",
         json!({"invitation_id": r(inv, "structured.id")}),
     );
     let out = run(&srv, "invitations", &p).await;
+    let full = &ok(&out, pending_full)["data"][0];
+    assert_eq!(full["object"], json!("organization_invitation"));
+    assert!(
+        full["url"].is_string(),
+        "the full view shows the invitation link: {full}"
+    );
+    assert!(ok(&out, pending)["data"][0].get("url").is_none());
+    assert!(ok(&out, invs_fields)["data"][0]["revoked"].is_boolean());
     assert_eq!(ok(&out, bulk)["data"].as_array().unwrap().len(), 2);
     assert_eq!(ok(&out, revoked)["status"], json!("revoked"));
     assert_eq!(ok(&out, pending)["total_count"], json!(2));
@@ -350,6 +416,14 @@ async fn roles_end_to_end() {
         "clerk_get_organization_role",
         json!({"organization_role_id": rid}),
     );
+    let got_full = p.call(
+        "clerk_get_organization_role",
+        json!({"organization_role_id": rid, "view": "full"}),
+    );
+    let got_fields = p.call(
+        "clerk_get_organization_role",
+        json!({"organization_role_id": rid, "fields": ["permissions.name", "updated_at"]}),
+    );
     let upd = p.call(
         "clerk_update_organization_role",
         json!({"organization_role_id": rid, "body": {"description": "Pays the bills"}}),
@@ -377,10 +451,14 @@ async fn roles_end_to_end() {
         json!("form_param_format_invalid")
     );
     assert_eq!(ok(&out, perms)["total_count"], json!(2));
+    assert_eq!(ok(&out, got)["permissions"], json!(["org:invoices:read"]));
     assert_eq!(
-        ok(&out, got)["permissions"][0]["key"],
+        ok(&out, got_full)["permissions"][0]["key"],
         json!("org:invoices:read")
     );
+    let f = ok(&out, got_fields);
+    assert_eq!(f["permissions"], json!([{"name": "Read invoices"}]));
+    assert!(f["updated_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(ok(&out, upd)["description"], json!("Pays the bills"));
     assert_eq!(
         ok(&out, assigned)["permissions"].as_array().unwrap().len(),
@@ -388,8 +466,8 @@ async fn roles_end_to_end() {
     );
     assert_eq!(ok(&out, roles)["total_count"], json!(1));
     assert_eq!(
-        ok(&out, unassigned)["permissions"][0]["key"],
-        json!("org:invoices:pay")
+        ok(&out, unassigned)["permissions"],
+        json!(["org:invoices:pay"])
     );
     assert_eq!(
         (
@@ -409,6 +487,14 @@ async fn sessions_end_to_end() {
     let list = p.call("clerk_list_sessions", json!({"user_id": uid}));
     let neither = p.call("clerk_list_sessions", json!({}));
     let got = p.call("clerk_get_session", json!({"session_id": sid}));
+    let got_full = p.call(
+        "clerk_get_session",
+        json!({"session_id": sid, "view": "full"}),
+    );
+    let got_fields = p.call(
+        "clerk_get_session",
+        json!({"session_id": sid, "fields": ["client_id", "abandon_at"]}),
+    );
     let rev = p.call("clerk_revoke_session", json!({"session_id": sid}));
     let active = p.call(
         "clerk_list_sessions",
@@ -421,6 +507,10 @@ async fn sessions_end_to_end() {
         json!("form_param_missing")
     );
     assert_eq!(ok(&out, got)["status"], json!("active"));
+    assert!(ok(&out, got)["expire_at"].as_str().unwrap().ends_with('Z'));
+    assert!(ok(&out, got_full)["expire_at"].is_u64());
+    let f = ok(&out, got_fields);
+    assert!(f["client_id"].is_string() && f["abandon_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(ok(&out, rev)["status"], json!("revoked"));
     assert_eq!(ok(&out, active)["total_count"], json!(0));
 }
@@ -434,6 +524,8 @@ async fn restrictions_end_to_end() {
         json!({"body": {"identifier": "*@acme.com"}}),
     );
     let all = p.call("clerk_list_allowlist", json!({}));
+    let all_full = p.call("clerk_list_allowlist", json!({"view": "full"}));
+    let all_fields = p.call("clerk_list_allowlist", json!({"fields": ["updated_at"]}));
     let al_del = p.call(
         "clerk_remove_from_allowlist",
         json!({"identifier_id": r(al, "structured.id")}),
@@ -453,6 +545,11 @@ async fn restrictions_end_to_end() {
     );
     let out = run(&srv, "restrictions", &p).await;
     assert_eq!(ok(&out, all)["data"][0]["identifier"], json!("*@acme.com"));
+    assert_eq!(
+        ok(&out, all_full)["data"][0]["object"],
+        json!("allowlist_identifier")
+    );
+    assert!(ok(&out, all_fields)["data"][0]["updated_at"].is_string());
     assert_eq!(ok(&out, al_del)["deleted"], json!(true));
     assert_eq!(
         ok(&out, bll)["data"][0]["identifier_type"],
@@ -477,12 +574,25 @@ async fn domains_end_to_end() {
         json!({"organization_id": oid}),
     );
     let du = p.call("clerk_update_organization_domain", json!({"organization_id": oid, "domain_id": r(d, "structured.id"), "body": {"verified": true}}));
+    let dl_full = p.call(
+        "clerk_list_organization_domains",
+        json!({"organization_id": oid, "view": "full"}),
+    );
+    let dl_fields = p.call(
+        "clerk_list_organization_domains",
+        json!({"organization_id": oid, "fields": ["updated_at"]}),
+    );
     let dd = p.call(
         "clerk_remove_organization_domain",
         json!({"organization_id": oid, "domain_id": r(d, "structured.id")}),
     );
     let out = run(&srv, "domains", &p).await;
     assert_eq!(ok(&out, dl)["data"][0]["name"], json!("acme.com"));
-    assert_eq!(ok(&out, du)["verification"]["status"], json!("verified"));
+    assert_eq!(ok(&out, du)["affiliation_status"], json!("verified"));
+    assert_eq!(
+        ok(&out, dl_full)["data"][0]["object"],
+        json!("organization_domain")
+    );
+    assert!(ok(&out, dl_fields)["data"][0]["updated_at"].is_string());
     assert_eq!(ok(&out, dd)["deleted"], json!(true));
 }

@@ -1,7 +1,7 @@
 //! Reading tool arguments that a tool interprets itself (paging, search limits): one rule for every
 //! tool, so a wrong type is always refused with the argument's name and never silently replaced.
 
-use super::ToolError;
+use super::call::ToolError;
 use serde_json::Value;
 
 /// An optional integer argument. A JSON integer or a string holding one (some clients send every

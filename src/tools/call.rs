@@ -1,7 +1,7 @@
 //! What a tool call gets ([`Invocation`]) and gives ([`Outcome`], [`ToolError`]), and the
 //! [`Handler`] every tool carries. A leaf: it names no tool.
 
-use super::registry::Filter;
+use super::filter::Filter;
 use crate::clerk::{ApiError, ClerkApi, SecretKey};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
@@ -19,9 +19,28 @@ pub struct Invocation<'a> {
     pub filters: &'a [&'a Filter],
     /// When the whole tool call must be answered (`--call-deadline` from its start).
     pub deadline: tokio::time::Instant,
+    /// `--max-result-tokens`.
+    pub max_result_tokens: usize,
+    /// Whether result text carries the untrusted-data notice.
+    pub untrusted_notice: bool,
 }
 
 impl Invocation<'_> {
+    /// How a result of `operation_id` is shaped for this call.
+    pub fn result_context<'b>(
+        &self,
+        operation_id: &'b str,
+        deletes: bool,
+    ) -> crate::results::Context<'b> {
+        crate::results::Context {
+            operation_id,
+            deletes,
+            expose_private_metadata: self.expose_private_metadata,
+            max_result_tokens: self.max_result_tokens,
+            untrusted_notice: self.untrusted_notice,
+        }
+    }
+
     /// The key; the server only runs a tool that [needs one](Handler::needs_key) when it has one.
     pub fn key(&self) -> Result<&SecretKey, ToolError> {
         self.key

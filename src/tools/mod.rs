@@ -2,9 +2,9 @@
 //! the [`Registry`] (a leaf that names no tool), which applies the filters.
 //!
 //! - `toolsets`: the toolsets, each one typed value
-//! - `registry`: the inventory and its filters; `call`: what a call gets and gives
+//! - `registry`: the inventory; `filter`: the narrowing rules; `call`: what a call gets and gives
 //! - `curated/`: the curated tools, one file per toolset; `api/`: the whole-API trio
-//! - `args`, `text`, `output`: argument reading, description text, result shaping
+//! - `args`, `text`: argument reading, description text (results are shaped in `crate::results`)
 //!
 //! Adding a kind of tool is one new module plus one line in [`all`].
 
@@ -12,7 +12,7 @@ pub mod api;
 pub mod args;
 pub mod call;
 pub mod curated;
-pub mod output;
+pub mod filter;
 pub mod registry;
 pub mod text;
 pub mod toolsets;

@@ -7,6 +7,7 @@
 //! inventory names none (`tools::all()` assembles them).
 
 use super::call::Handler;
+pub use super::filter::Filter;
 use super::toolsets::{self, Toolset};
 use crate::clerk::catalog::Operation;
 use rmcp::model::{Tool, ToolAnnotations};
@@ -64,21 +65,24 @@ impl ToolDef {
 /// Annotations derived from the HTTP method: GET reads; PUT/PATCH/DELETE are idempotent; DELETE is
 /// destructive. `destructive` overrides the method's default (bans, locks, revokes are destructive).
 ///
-/// The title is not repeated here (the tool's own `title` is what clients show), and a read-only tool
-/// carries no destructive/idempotent hints: the spec gives them meaning only for tools that write.
+/// The title is not repeated here (the tool's own `title` is what clients show), a read-only tool
+/// carries no destructive/idempotent hints (the spec gives them meaning only for tools that write),
+/// and hints equal to the spec's defaults are left out.
 /// Every token counts, since clients send the tool list with every model request.
 pub fn annotations(method: &str, destructive: Option<bool>) -> ToolAnnotations {
-    let read_only = matches!(method, "GET" | "HEAD");
     // Every tool acts on one Clerk instance, a closed domain, not the open web.
-    let ann = ToolAnnotations::new()
-        .read_only(read_only)
-        .open_world(false);
-    if read_only {
-        return ann;
+    let ann = ToolAnnotations::new().open_world(false);
+    if matches!(method, "GET" | "HEAD") {
+        return ann.read_only(true);
     }
-    let idempotent = matches!(method, "PUT" | "PATCH" | "DELETE");
-    ann.destructive(destructive.unwrap_or(method == "DELETE"))
-        .idempotent(idempotent)
+    // Hints at their defaults (readOnly false, idempotent false) are left out; destructive defaults
+    // to true in the spec, so it is always stated.
+    let ann = ann.destructive(destructive.unwrap_or(method == "DELETE"));
+    if matches!(method, "PUT" | "PATCH" | "DELETE") {
+        ann.idempotent(true)
+    } else {
+        ann
+    }
 }
 
 /// Builds an MCP tool definition.
@@ -100,30 +104,11 @@ pub fn tool(
         .with_annotations(ann)
 }
 
-/// A set of narrowing rules; `None` means "no restriction from this rule".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    /// Enabled toolsets.
-    pub toolsets: Option<BTreeSet<String>>,
-    /// Tools allowed by name.
-    pub allow: Option<BTreeSet<String>>,
-    /// Tools, operationIds or tags denied.
-    pub deny: BTreeSet<String>,
-    /// Only read-only tools and operations.
-    pub read_only: bool,
-}
-
+/// How a filter judges a whole tool (its operations are judged in `filter.rs`).
 impl Filter {
     /// Whether a tool passes, in the fixed order toolsets → allow → deny → read-only.
     pub fn admits(&self, t: &ToolDef) -> bool {
         self.refusal(t, "").is_none()
-    }
-
-    /// The deny entry that matches an operation by operationId or tag (case-insensitive).
-    fn denying(&self, operation_id: &str, tags: &[String]) -> Option<&String> {
-        self.deny.iter().find(|d| {
-            d.eq_ignore_ascii_case(operation_id) || tags.iter().any(|t| t.eq_ignore_ascii_case(d))
-        })
     }
 
     /// Why a tool does not pass, for a refusal a user can act on.
@@ -156,23 +141,6 @@ impl Filter {
             return Some(format!("it changes data and read-only mode is on {source}"));
         }
         None
-    }
-
-    /// Whether an API operation (for `clerk_api_call` / `clerk_api_search`) passes the deny list and
-    /// read-only rule. Deny entries match operationIds and tags, case-insensitively.
-    pub fn admits_operation(
-        &self,
-        operation_id: &str,
-        tags: &[String],
-        read_only: bool,
-    ) -> Result<(), String> {
-        if let Some(d) = self.denying(operation_id, tags) {
-            return Err(format!("`{d}` is on the deny list"));
-        }
-        if self.read_only && !read_only {
-            return Err("it changes data and read-only mode is on".into());
-        }
-        Ok(())
     }
 }
 

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 /// The longest description kept for an argument: the first sentence is what a model needs.
 const MAX_DESCRIPTION: usize = 72;
 
-/// Arguments every model understands without a description (their bounds are in the schema).
+/// Arguments every model understands without a description, a default or a lower bound (the upper
+/// bound is in the schema).
 const SELF_EXPLANATORY: [&str; 2] = ["limit", "offset"];
 
 /// Whether a description only restates an id argument's name ("The ID of the organization to which
@@ -15,13 +16,16 @@ fn restates_id(name: &str, description: &str) -> bool {
     let d = description.to_ascii_lowercase();
     name.ends_with("_id")
         && (d.starts_with("the id") || d.starts_with("id of") || d.starts_with("the unique id"))
-        && d.split_whitespace().count() <= 12
+        && d.split_whitespace().count() <= 16
 }
 
 /// Words that carry no meaning of their own in an argument description ("Returns users with the
 /// specified usernames", "The first name to assign to the user").
 const FILLER: &str = "the a an to of for on in this that be is are with by assign give add set given specified \
-                      unique return returns user organization member invitation";
+                      unique return returns count counts filter based their which either or not new will have \
+                      flag denote denotes whether should allow allows particular order optional id maximum number allowed \
+                      valid match matches user \
+                      organization member membership invitation";
 
 /// Singular form, enough to match an argument's name ("addresses" → "address", "ids" → "id").
 fn singular(w: &str) -> &str {
@@ -40,10 +44,11 @@ fn singular(w: &str) -> &str {
 fn restates_name(name: &str, description: &str) -> bool {
     let d = description.to_ascii_lowercase();
     let name_words: Vec<&str> = name.split('_').map(singular).collect();
+    let filler = |w: &str| FILLER.split_whitespace().any(|f| f == w);
     d.split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(singular)
-        .all(|w| name_words.contains(&w) || FILLER.split_whitespace().any(|f| f == w))
+        // "this" and "is" are filler as they are; only plurals are reduced ("addresses" → "address").
+        .all(|w| filler(w) || filler(singular(w)) || name_words.contains(&singular(w)))
 }
 
 /// Whether an argument is a timestamp filter (`created_at_after`, `last_sign_in_at_before`). Their
@@ -51,6 +56,13 @@ fn restates_name(name: &str, description: &str) -> bool {
 /// tool's description instead of in every such argument, which tests check.
 pub fn is_timestamp_filter(name: &str) -> bool {
     name.ends_with("_at_after") || name.ends_with("_at_before")
+}
+
+/// Whether an argument is metadata (`public_metadata`, `private_metadata`, `unsafe_metadata`):
+/// what each kind means is said once, in the server instructions and the metadata tools'
+/// descriptions, not again in every argument that takes one.
+fn is_metadata(name: &str) -> bool {
+    name.ends_with("_metadata")
 }
 
 /// Compacts a curated tool's schema so the default tool list stays cheap in every request: each
@@ -74,9 +86,22 @@ pub fn compact_descriptions(v: &mut Value) {
                                 || restates_name(name, &short)
                                 || restates_id(name, &short)
                                 || is_timestamp_filter(name)
+                                || is_metadata(name)
+                                // Cut short, it says too little to be worth its bytes.
+                                || short.ends_with('…')
                         });
-                    if drop && let Some(obj) = p.as_object_mut() {
-                        obj.remove("description");
+                    if let Some(obj) = p.as_object_mut() {
+                        if drop {
+                            obj.remove("description");
+                        }
+                        if SELF_EXPLANATORY.contains(&name.as_str()) {
+                            obj.remove("default");
+                            obj.remove("minimum");
+                        }
+                        // Tools say their order ("newest first").
+                        if name == "order_by" {
+                            obj.remove("default");
+                        }
                     }
                 }
             }
@@ -151,13 +176,24 @@ mod tests {
             ("organization_id", "The organization ID."),
             ("first_name", "The first name to assign to the user"),
             ("user_id", "Returns users with the user IDs specified."),
+            (
+                "max_allowed_memberships",
+                "The maximum number of memberships allowed for this organization",
+            ),
+            (
+                "email_address",
+                "Counts users with the specified email addresses.",
+            ),
+            ("order_by", "Allows to return users in a particular order."),
+            ("query", "Returns users that match the given query."),
         ] {
             assert!(restates_name(name, d), "{name}: {d}");
         }
         for (name, d) in [
-            ("password", "The plaintext password to give the user."),
-            ("query", "Returns users that match the given query."),
-            ("order_by", "Allows to return users in a particular order."),
+            (
+                "query",
+                "Returns organizations with ID, name, or slug that match the given query.",
+            ),
             ("notify", "Whether an email should be sent."),
         ] {
             assert!(!restates_name(name, d), "{name}: {d}");
@@ -170,7 +206,7 @@ mod tests {
             "created_at_after": {"type": "integer", "description":
                 "Returns users who have been created after the given date (with millisecond precision).\nExample: use 1730160000000."},
             "username": {"type": "array", "items": {"type": "string"}, "description": "Returns users with the specified usernames.\nAccepts up to 100 usernames."},
-            "query": {"type": "string", "description": "Returns users that match the given query. For example, `ada` matches…"},
+            "query": {"type": "string", "description": "Returns users whose name, email or phone contain the text. For example, `ada` matches…"},
             "body": {"type": "object", "additionalProperties": true, "properties": {
                 "locale": {"type": "string", "description": "The locale to assign to the user"},
                 "banned": {"type": "boolean", "description": "When set to `true` (the default is `false`), the user cannot sign in."}}}
@@ -181,7 +217,7 @@ mod tests {
             json!({"type": "object", "properties": {
                 "created_at_after": {"type": "integer"},
                 "username": {"type": "array", "items": {"type": "string"}},
-                "query": {"type": "string", "description": "Returns users that match the given query."},
+                "query": {"type": "string", "description": "Returns users whose name, email or phone contain the text."},
                 "body": {"type": "object", "properties": {
                     "locale": {"type": "string"},
                     "banned": {"type": "boolean", "description": "When set to `true`, the user cannot sign in."}}}

@@ -8,7 +8,8 @@ MODE is the SDK's connect mode: "auto" (2026-07-28 via server/discover) or "lega
 initialize). PLAN_JSON is a list of [tool_name, arguments] calls made after tools/list; a string argument
 "${N.path.to.value}" is replaced by that value from result N (e.g. "${0.structured.id}"), so a scenario
 can use ids created earlier. Prints one JSON object: {"protocol_version", "server", "tools": [...],
-"results": [{"is_error", "structured", "text"} | {"protocol_error": {"code", "message"}}]}.
+"results": [{"is_error", "structured", "text", "schema_error"} | {"protocol_error": {"code", "message"}}]};
+schema_error is what python-jsonschema finds wrong with structuredContent against the tool's outputSchema.
 """
 
 import asyncio
@@ -17,6 +18,7 @@ import os
 import re
 import sys
 
+from jsonschema import Draft202012Validator
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
@@ -43,11 +45,20 @@ def resolve(obj, results):
     return obj
 
 
+def schema_error(schema, result):
+    """Validates structuredContent against the tool's outputSchema with python-jsonschema (2020-12)."""
+    if result.is_error or schema is None or result.structured_content is None:
+        return None
+    errors = sorted(Draft202012Validator(schema).iter_errors(result.structured_content), key=str)
+    return "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]) or None
+
+
 async def drive(client, plan):
     out = {"protocol_version": client.protocol_version}
     info = client.server_info
     out["server"] = {"name": info.name, "version": info.version} if info else None
     tools = await client.list_tools()
+    schemas = {t.name: t.output_schema for t in tools.tools}
     out["tools"] = [
         {
             "name": t.name,
@@ -65,7 +76,8 @@ async def drive(client, plan):
             results.append({"protocol_error": {"code": getattr(err, "code", None), "message": str(e)}})
             continue
         text = "".join(c.text for c in r.content if getattr(c, "type", None) == "text")
-        results.append({"is_error": bool(r.is_error), "structured": r.structured_content, "text": text})
+        results.append({"is_error": bool(r.is_error), "structured": r.structured_content, "text": text,
+                        "schema_error": schema_error(schemas.get(name), r)})
     out["results"] = results
     return out
 

@@ -216,7 +216,8 @@ impl Client {
     pub async fn ok(&mut self, tool: &str, args: Value) -> Value {
         let r = self.call(tool, args.clone()).await;
         assert_ne!(r["isError"], json!(true), "{tool}({args}) failed: {r}");
-        let text: Value = serde_json::from_str(r["content"][0]["text"].as_str().unwrap()).unwrap();
+        let text: Value =
+            serde_json::from_str(data_text(r["content"][0]["text"].as_str().unwrap())).unwrap();
         assert_eq!(
             text, r["structuredContent"],
             "text block and structuredContent differ"
@@ -254,4 +255,15 @@ pub fn parse_body(text: &str) -> Value {
             .next_back()
             .unwrap_or(Value::Null)
     })
+}
+
+/// The JSON inside a result's text: between the untrusted-data tags when the notice is on.
+pub fn data_text(text: &str) -> &str {
+    let Some(open) = text.find("\n<untrusted-data-") else {
+        return text;
+    };
+    let body = &text[open + 1..];
+    let start = body.find('>').expect("the opening tag ends") + 1;
+    let end = body.rfind("\n</untrusted-data-").expect("a closing tag");
+    body[start..end].trim()
 }

@@ -9,10 +9,12 @@ pub use examples::example_arguments;
 pub use search::search;
 
 use super::call::{Handler, Invocation, Outcome, ToolError};
-use super::registry::{Filter, ToolDef, annotations, tool};
+use super::filter::Filter;
+use super::registry::{ToolDef, annotations, tool};
 use super::toolsets;
-use super::{args, output, text};
+use super::{args, text};
 use crate::clerk::catalog::{self, Operation};
+use crate::results::{self, Page, Request};
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -77,9 +79,8 @@ pub fn definitions() -> Vec<ToolDef> {
         def(
             "clerk_api_search",
             "Search the Clerk API",
-            "Find Clerk Backend API operations for tasks no other clerk_ tool covers (billing, API keys, M2M tokens, \
-             JWT templates, SAML/enterprise SSO, webhooks, waitlist, instance settings, sign-in/actor tokens, …). \
-             Returns operation ids to pass to clerk_api_describe and clerk_api_call.",
+            "Find Backend API operations for tasks no other clerk_ tool covers (billing, API keys, M2M tokens, JWT \
+             templates, SSO, webhooks, waitlist, …) for clerk_api_describe and clerk_api_call.",
             json!({"type": "object", "properties": {
                 "query": {"type": "string", "description": "What you want to do, in words, e.g. \"revoke api key\"."},
                 "tag": {"type": "string", "description": "Only operations with this tag, e.g. \"Billing\"."},
@@ -104,12 +105,12 @@ pub fn definitions() -> Vec<ToolDef> {
         def(
             "clerk_api_call",
             "Call a Clerk API operation",
-            "Run any Clerk Backend API operation by id. `arguments` holds path and query parameters at the top \
-             level and the JSON body under `body`, exactly as clerk_api_describe shows. Lists come back as \
-             {data,total_count,has_more,next_offset}.",
+            "Run any Backend API operation by id; `arguments` as clerk_api_describe shows (path and query \
+             parameters at the top, the JSON body under `body`).",
             json!({"type": "object", "properties": {
                 "operation_id": {"type": "string", "description": "An operation id from clerk_api_search."},
-                "arguments": {"type": "object", "description": "The operation's arguments.", "additionalProperties": true}},
+                "arguments": {"type": "object", "description": "The operation's arguments.", "additionalProperties": true},
+                "view": results::request_properties()[0].1, "fields": results::request_properties()[1].1},
                 "required": ["operation_id"], "additionalProperties": false}),
             json!({"type": "object"}),
             false,
@@ -217,7 +218,7 @@ fn run_describe(args: &Value) -> Outcome {
 /// `clerk_api_call`.
 async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
     let prepared = (|| {
-        check_keys(args, &["operation_id", "arguments"])?;
+        check_keys(args, &["operation_id", "arguments", "view", "fields"])?;
         let id = string_arg(args, "operation_id")?;
         let op = catalog::get(id).ok_or_else(|| unknown_operation(id))?;
         for f in inv.filters {
@@ -229,10 +230,15 @@ async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
                     ))
                 })?;
         }
-        Ok(op)
+        let mut top = args.as_object().cloned().unwrap_or_default();
+        let request = Request::take(&mut top).map_err(ToolError::InvalidArguments)?;
+        request
+            .check_fields(&op.operation_id)
+            .map_err(ToolError::InvalidArguments)?;
+        Ok((op, request))
     })();
-    let op = match prepared {
-        Ok(op) => op,
+    let (op, mut request) = match prepared {
+        Ok(x) => x,
         Err(e) => return Outcome::failed(args.get("operation_id").and_then(Value::as_str), e),
     };
     let key = match inv.key() {
@@ -240,6 +246,9 @@ async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
         Err(e) => return Outcome::failed(Some(&op.operation_id), e),
     };
     let call_args = args.get("arguments").cloned().unwrap_or(Value::Null);
+    if !op.is_read_only() {
+        request.add_written(&op.operation_id, &call_args);
+    }
     // Only used to shape the list envelope; the typed parse refuses a wrong type before sending.
     let page = |name, default| {
         args::integer(&call_args, name)
@@ -253,17 +262,15 @@ async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
         .call(key, &op.operation_id, call_args, inv.deadline)
         .await;
     let attempts = out.attempts;
+    let ctx = inv.result_context(&op.operation_id, op.method == "DELETE");
     let shaped = out.result.map(|r| {
-        let is_list = r.body.is_array() || r.body.get("data").is_some_and(Value::is_array);
-        let mut body = if is_list {
-            output::list_envelope(r.body, offset, limit, None)
-        } else {
-            output::object_root(r.body)
-        };
-        if !inv.expose_private_metadata {
-            output::redact_private_metadata(&mut body);
-        }
-        (r.status, body)
+        let is_list = results::envelope::is_list(&r.body);
+        let page = is_list.then_some(Page {
+            offset,
+            limit,
+            total: None,
+        });
+        (r.status, results::shape(r.body, &request, page, &ctx))
     });
     Outcome::from_api(&op.operation_id, shaped, attempts)
 }

@@ -1,8 +1,8 @@
 //! Finding operations for `clerk_api_search`: a weighted word index over each operation's id,
 //! summary, tags, path and description, built once; and the closest ids to a misspelled one.
 
-use super::super::registry::Filter;
 use crate::clerk::catalog::{self, Operation};
+use crate::tools::filter::Filter;
 use heck::ToSnakeCase;
 
 /// Words of an identifier or text: `getM2MTokens` → get, m2m, tokens; `/users/{user_id}` → users, user, id.

@@ -10,11 +10,10 @@ pub const SET: Set = Set {
         "List an organization's invitations; filter by status (pending, accepted, revoked, expired) or email.",
         list = true),
         curated!(clerk_create_organization_invitation => CreateOrganizationInvitation, "Invite to organization",
-        "Invite one email address to an organization with a role; Clerk emails them unless notify is false. \
-         For several people at once use clerk_create_organization_invitations_bulk."),
+        "Invite an email address to an organization with a role; Clerk emails it unless notify is false."),
         curated!(clerk_create_organization_invitations_bulk => CreateOrganizationInvitationBulk, "Invite many to organization",
-        "Invite several email addresses to one organization in a single call; `body` is an array of \
-         {email_address, role, …}. All are created or none.",
+        "Invite several email addresses to an organization at once (`body`: array of {email_address, role}); \
+         all or none.",
         list = true),
         curated!(clerk_revoke_organization_invitation => RevokeOrganizationInvitation, "Revoke organization invitation",
         "Revoke a pending organization invitation so its link stops working.", destructive = Some(true)),
@@ -22,8 +21,9 @@ pub const SET: Set = Set {
         "List invitations to sign up for the application (not to an organization); filter by status or query.",
         list = true, hide = &["paginated"], defaults = &[("paginated", "true")]),
         curated!(clerk_create_invitation => CreateInvitation, "Invite to application",
-        "Invite an email address to sign up for the application; public_metadata is copied to the user they \
-         create. For organization membership use clerk_create_organization_invitation."),
+        "Invite an email address to sign up for the application (not an organization); public_metadata goes \
+         to their user.",
+        hide = &["body.template_slug"]),
         curated!(clerk_revoke_invitation => RevokeInvitation, "Revoke application invitation",
         "Revoke a pending application invitation so it can no longer be accepted.", destructive = Some(true)),
     ],

@@ -2,7 +2,7 @@
 //!
 //! An entry adds only what the spec cannot know: the tool name, a title, a description that says when
 //! to use it, annotation overrides, and argument shaping (hidden or defaulted parameters, renames,
-//! list normalisation, a projection). Each file names its toolset once. The input schema always comes
+//! list normalisation). Results are shaped in `crate::results`, as for every tool. Each file names its toolset once. The input schema always comes
 //! from the generated catalog; operations are named through `clerk::catalog::ops`, so a missing one
 //! fails to compile.
 
@@ -18,8 +18,10 @@ mod users;
 use super::call::{Handler, Invocation, Outcome, ToolError};
 use super::registry::{ToolDef, annotations, tool};
 use super::toolsets::Toolset;
-use super::{args, output, text};
+use super::{args, text};
 use crate::clerk::catalog;
+use crate::results::schema::{self, Returns};
+use crate::results::{self, Page, Request};
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -55,8 +57,9 @@ pub struct Curated {
     pub list: bool,
     /// For lists returned as bare arrays: the operation that counts with the same filters.
     pub count: Option<&'static str>,
-    /// Rewrites the result (after redaction), e.g. to keep only a count.
-    pub project: Option<fn(Value) -> Value>,
+    /// Fields a write changes without naming them in its body (unban changes `banned`), shown in
+    /// its answer even where the compact view would leave them out.
+    pub changes: &'static [&'static str],
 }
 
 impl Curated {
@@ -72,7 +75,7 @@ impl Curated {
         rename: &[],
         list: false,
         count: None,
-        project: None,
+        changes: &[],
     };
 
     fn operation(&self) -> &'static catalog::Operation {
@@ -84,15 +87,28 @@ impl Curated {
         })
     }
 
+    /// What the tool returns.
+    fn returns(&self, op: &catalog::Operation) -> Returns {
+        if self.list {
+            Returns::List
+        } else if op.method == "DELETE" {
+            Returns::Deleted
+        } else {
+            Returns::Object
+        }
+    }
+
     /// The MCP definition: the catalog's schema, shaped by this entry.
     pub fn definition(&'static self, toolset: &'static Toolset) -> ToolDef {
         let op = self.operation();
-        let input = self.input_schema(op);
-        let output = if self.list {
-            output::list_output_schema()
-        } else {
-            output::object_output_schema()
-        };
+        let returns = self.returns(op);
+        let mut input = self.input_schema(op);
+        if schema::offers_views(self.op, returns)
+            && let Some(props) = input["properties"].as_object_mut()
+        {
+            props.extend(results::request_properties().map(|(k, v)| (k.to_string(), v)));
+        }
+        let output = schema::for_operation(self.op, returns);
         let ann = annotations(&op.method, self.destructive);
         let tool = tool(
             self.name,
@@ -155,6 +171,18 @@ impl Curated {
             req.retain(|r| r.as_str().is_some_and(|r| remaining.iter().any(|p| p == r)));
         }
         text::compact_descriptions(&mut schema);
+        // Unknown arguments are refused with an error naming the valid ones; the schema need not also
+        // say so (the default tool list is sent with every model request: every byte counts).
+        if let Some(root) = schema.as_object_mut() {
+            root.remove("additionalProperties");
+            if let Some(body) = root
+                .get_mut("properties")
+                .and_then(|p| p.get_mut("body"))
+                .and_then(Value::as_object_mut)
+            {
+                body.remove("additionalProperties");
+            }
+        }
         schema
     }
 
@@ -164,7 +192,7 @@ impl Curated {
         &self,
         args: Value,
         schema: &Map<String, Value>,
-    ) -> Result<(Value, u64, u64), ToolError> {
+    ) -> Result<(Value, u64, u64, Request), ToolError> {
         let mut args = match args {
             Value::Null => Map::new(),
             Value::Object(o) => o,
@@ -173,6 +201,15 @@ impl Curated {
                     "arguments must be a JSON object, not {other}"
                 )));
             }
+        };
+        // Only tools that return Clerk objects offer `view` and `fields`; elsewhere they are unknown.
+        let request = if schema["properties"].get("view").is_some() {
+            let r = Request::take(&mut args).map_err(ToolError::InvalidArguments)?;
+            r.check_fields(self.op)
+                .map_err(ToolError::InvalidArguments)?;
+            r
+        } else {
+            Request::default()
         };
         let props = schema["properties"]
             .as_object()
@@ -238,7 +275,7 @@ impl Curated {
             args.insert("offset".into(), json!(o));
             offset = o as u64;
         }
-        Ok((Value::Object(args), offset, limit))
+        Ok((Value::Object(args), offset, limit, request))
     }
 
     /// Runs the tool.
@@ -248,7 +285,7 @@ impl Curated {
         args: Value,
         schema: &Map<String, Value>,
     ) -> Outcome {
-        let (args, offset, limit) = match self.operation_args(args, schema) {
+        let (args, offset, limit, request) = match self.operation_args(args, schema) {
             Ok(x) => x,
             Err(e) => return Outcome::failed(Some(self.op), e),
         };
@@ -256,6 +293,13 @@ impl Curated {
             Ok(k) => k,
             Err(e) => return Outcome::failed(Some(self.op), e),
         };
+        let mut request = request;
+        if !self.operation().is_read_only() {
+            request.add_written(self.op, &args);
+            request
+                .fields
+                .extend(self.changes.iter().map(|c| c.to_string()));
+        }
         // Every request of the call is validated before the first one is sent.
         let count_args = self.count.map(|c| (c, only_params_of(c, &args)));
         let main = match inv.api.prepare(self.op, args) {
@@ -289,17 +333,14 @@ impl Curated {
             None => None,
         };
         let status = response.status;
-        let mut body = if self.list {
-            output::list_envelope(response.body, offset, limit, total)
-        } else {
-            output::object_root(response.body)
-        };
-        if !inv.expose_private_metadata {
-            output::redact_private_metadata(&mut body);
-        }
-        if let Some(p) = self.project {
-            body = p(body);
-        }
+        let op = self.operation();
+        let page = self.list.then_some(Page {
+            offset,
+            limit,
+            total,
+        });
+        let ctx = inv.result_context(self.op, self.returns(op) == Returns::Deleted);
+        let body = results::shape(response.body, &request, page, &ctx);
         Outcome::from_api(self.op, Ok((status, body)), attempts)
     }
 }
@@ -342,8 +383,7 @@ fn remove_property(schema: &mut Value, field: &str) {
 /// How Clerk's metadata merge endpoints behave, shared by the three metadata tools' descriptions.
 macro_rules! metadata_merge {
     () => {
-        "Deep-merged into the existing metadata: keys left out are kept, nested objects merge, a key set to null \
-         is deleted (to replace an object, null its old keys)."
+        "Deep merge: omitted keys stay, null deletes a key."
     };
 }
 pub(crate) use metadata_merge;

@@ -7,21 +7,20 @@ pub const SET: Set = Set {
     toolset: &toolsets::ORGANIZATIONS,
     tools: &[
         curated!(clerk_list_organizations => ListOrganizations, "List organizations",
-        "List organizations, newest first; `query` matches name, slug or id. Set include_members_count to get \
-         members_count for each.",
+        "List organizations, newest first; `query` matches name, slug or id; include_members_count adds \
+         members_count.",
         list = true, hide = &["include_missing_member_with_elevated_permissions"]),
         curated!(clerk_get_organization => GetOrganization, "Get organization",
         "Get one organization by its id (org_…) or by its slug — both work in `organization_id`.", hide = &["include_missing_member_with_elevated_permissions"]),
         curated!(clerk_create_organization => CreateOrganization, "Create organization",
-        "Create an organization. `name` is required; the slug is derived from it unless given. `created_by` \
-         (a user id) becomes its first admin.", hide = &["body.created_at"]),
+        "Create an organization (slug derived from `name` unless given); `created_by`, a user id, becomes \
+         its first admin.", hide = &["body.created_at", "body.role_set_key"]),
         curated!(clerk_update_organization => UpdateOrganization, "Update organization",
-        "Change an organization's name, slug, membership limit or admin-delete setting. Metadata has its own \
-         tool: clerk_update_organization_metadata.", hide = &["body.created_at"]),
+        "Change an organization's name, slug, membership limit or admin-delete setting.", hide = &["body.created_at", "body.role_set_key"]),
         curated!(clerk_delete_organization => DeleteOrganization, "Delete organization",
         "Permanently delete an organization with its memberships, invitations and domains. Cannot be undone."),
         curated!(clerk_update_organization_metadata => MergeOrganizationMetadata, "Update organization metadata",
-        concat!("Change an organization's public_metadata or private_metadata. ",
+        concat!("Change an organization's public or private metadata. ",
             metadata_merge!())),
     ],
 };

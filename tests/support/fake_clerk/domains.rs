@@ -22,7 +22,8 @@ pub(super) fn org_route(s: &mut Store, r: OrgReq) -> Response {
             let ts = now(s);
             let d = json!({"object": "organization_domain", "id": id, "organization_id": org_id, "name": name,
                 "enrollment_mode": b.get("enrollment_mode").cloned().unwrap_or(json!("manual_invitation")),
-                "affiliation_email_address": null, "verification": if b["verified"] == json!(true) { json!({"status": "verified", "strategy": "admin"}) } else { Value::Null },
+                "affiliation_email_address": null, "verification": verification(&b["verified"]),
+                "affiliation_verification": verification(&b["verified"]), "ownership_verification": null,
                 "total_pending_invitations": 0, "total_pending_suggestions": 0, "created_at": ts, "updated_at": ts});
             s.domains.insert(id, d.clone());
             ok(d)
@@ -43,14 +44,20 @@ pub(super) fn org_route(s: &mut Store, r: OrgReq) -> Response {
                 d["enrollment_mode"] = v.clone();
             }
             if let Some(v) = b.get("verified") {
-                d["verification"] = if *v == json!(true) {
-                    json!({"status": "verified", "strategy": "admin"})
-                } else {
-                    Value::Null
-                };
+                // `verification` is Clerk's deprecated alias of `affiliation_verification`.
+                d["verification"] = verification(v);
+                d["affiliation_verification"] = verification(v);
             }
             ok(d.clone())
         }
         _ => not_found(s),
+    }
+}
+
+fn verification(verified: &Value) -> Value {
+    if *verified == json!(true) {
+        json!({"status": "verified", "strategy": "admin", "attempts": null, "expire_at": null, "verified_at": null})
+    } else {
+        Value::Null
     }
 }

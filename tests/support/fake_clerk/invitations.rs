@@ -109,7 +109,8 @@ fn org_invite_value(s: &mut Store, org_id: &str, b: &Value) -> Result<Value, Res
     let ts = now(s);
     let i = json!({"object": "organization_invitation", "id": id, "email_address": email, "role": role, "role_name": role.trim_start_matches("org:"),
         "organization_id": org_id, "status": "pending", "public_metadata": b.get("public_metadata").cloned().unwrap_or(json!({})),
-        "private_metadata": b.get("private_metadata").cloned().unwrap_or(json!({})), "url": null, "expires_at": null, "created_at": ts, "updated_at": ts});
+        "private_metadata": b.get("private_metadata").cloned().unwrap_or(json!({})),
+        "url": format!("https://accounts.example.com/v1/tickets/accept?ticket={id}"), "expires_at": null, "created_at": ts, "updated_at": ts});
     s.org_invitations.insert(id, i.clone());
     Ok(i)
 }

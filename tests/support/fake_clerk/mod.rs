@@ -18,6 +18,7 @@ mod members;
 mod organizations;
 mod restrictions;
 mod roles;
+pub mod seed;
 mod sessions;
 mod users;
 

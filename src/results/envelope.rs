@@ -1,30 +1,25 @@
-//! Shaping of tool results: one list envelope for every list endpoint, private-metadata redaction,
-//! and the `CallToolResult` (structured content plus the same JSON as text for older clients).
+//! The list envelope every list tool returns, whatever shape Clerk's endpoint uses, and the
+//! private-metadata marker of full views.
 
-use rmcp::model::{CallToolResult, ContentBlock};
 use serde_json::{Value, json};
 
-/// What replaces private metadata in results unless the server runs with `--expose-private-metadata`.
-pub const PRIVATE_METADATA_MARKER: &str = "[redacted: private metadata is server-side secret data; start clerk-mcp with --expose-private-metadata to return it]";
+/// What replaces private metadata in full views unless the server runs with
+/// `--expose-private-metadata`. Short on purpose: the explanation is given once, in the server
+/// instructions and the descriptions that mention metadata, not in every result.
+pub const PRIVATE_METADATA_MARKER: &str = "[redacted]";
 
-/// Output schema of every list tool: `{data, total_count, has_more, next_offset}`.
-pub fn list_output_schema() -> Value {
-    json!({
-        "type": "object",
-        "properties": {
-            "data": {"type": "array", "items": {"type": "object"}},
-            "total_count": {"type": "integer"},
-            "has_more": {"type": "boolean"},
-            "next_offset": {"type": "integer"}
-        },
-        "required": ["data", "has_more"]
-    })
-}
-
-/// Output schema of tools returning one Clerk object. It only declares that results are structured:
-/// the tool's description already says what the object is, and the schema is sent with every request.
-pub fn object_output_schema() -> Value {
-    json!({"type": "object"})
+/// Whether a body is one of Clerk's list shapes: a bare array, `{data: [...]}`, or
+/// `{<name>: [...], total_count}` (`{m2m_tokens: [...], total_count}`).
+pub fn is_list(body: &Value) -> bool {
+    match body {
+        Value::Array(_) => true,
+        Value::Object(o) => {
+            o.get("data").is_some_and(Value::is_array)
+                || (o.contains_key("total_count")
+                    && o.values().filter(|v| v.is_array()).count() == 1)
+        }
+        _ => false,
+    }
 }
 
 /// Normalises any Clerk list shape (bare array, `{data,total_count}`, `{<name>: [...], total_count}`)
@@ -87,21 +82,6 @@ pub fn object_root(body: Value) -> Value {
         Value::Null => json!({"ok": true}),
         other => json!({"result": other}),
     }
-}
-
-/// A successful result: structured content plus the same JSON as a text block.
-pub fn success(structured: Value) -> CallToolResult {
-    let text = serde_json::to_string(&structured).unwrap_or_default();
-    let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
-    r.structured_content = Some(structured);
-    r
-}
-
-/// An `isError` result carrying the error as JSON text the model can act on.
-pub fn error(err: &Value) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(
-        serde_json::to_string(err).unwrap_or_default(),
-    )])
 }
 
 #[cfg(test)]
