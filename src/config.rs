@@ -3,7 +3,9 @@
 //! up in `ps`), and every type here that can hold one has a redacting `Debug`.
 
 use crate::clerk::{self, ClientConfig, RetryPolicy, SecretKey};
+use crate::server::confirm::ConfirmMode;
 use crate::server::edge::{HostRule, OriginRule};
+use crate::server::oauth::{OAuthConfig, OrgPolicy};
 use crate::tools::registry::{self, Filter, Registry};
 use crate::tools::toolsets;
 use clap::builder::BoolishValueParser;
@@ -232,6 +234,43 @@ pub struct ServeArgs {
     /// process's open-file limit if that is lower.
     #[arg(long, env = "MCP_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// OAuth authorization server whose access tokens `/mcp` accepts (Clerk's frontend API URL or any
+    /// OAuth issuer); needs --resource-url. See the README's "Team access with OAuth".
+    #[arg(long, env = "MCP_OAUTH_ISSUER", value_name = "URL")]
+    pub oauth_issuer: Option<String>,
+    /// The exact public URL of /mcp (e.g. https://mcp.example.com/mcp): the resource clients ask
+    /// tokens for, and the audience every token must carry.
+    #[arg(long, env = "MCP_RESOURCE_URL", value_name = "URL")]
+    pub resource_url: Option<String>,
+    /// The scope that grants read access.
+    #[arg(long, env = "MCP_OAUTH_READ_SCOPE", default_value = "clerk:read")]
+    pub oauth_read_scope: String,
+    /// The scope that grants write access.
+    #[arg(long, env = "MCP_OAUTH_WRITE_SCOPE", default_value = "clerk:write")]
+    pub oauth_write_scope: String,
+    /// Grant access by role in this Clerk organization (org_…) instead of by scope.
+    #[arg(long, env = "MCP_OAUTH_ORG", value_name = "ORG_ID")]
+    pub oauth_org: Option<String>,
+    /// Roles in --oauth-org that may read, comma-separated (e.g. org:member).
+    #[arg(long, env = "MCP_OAUTH_READ_ROLES", value_name = "LIST")]
+    pub oauth_read_roles: Option<String>,
+    /// Roles in --oauth-org that may write, comma-separated (e.g. org:admin).
+    #[arg(long, env = "MCP_OAUTH_WRITE_ROLES", value_name = "LIST")]
+    pub oauth_write_roles: Option<String>,
+    /// Write one JSON line per tool call that writes to this file (`-` for stderr).
+    #[arg(long, env = "MCP_AUDIT_LOG", value_name = "PATH")]
+    pub audit_log: Option<String>,
+    /// Also audit tool calls that only read.
+    #[arg(long, env = "MCP_AUDIT_READS", action = ArgAction::SetTrue, value_parser = BoolishValueParser::new())]
+    pub audit_reads: bool,
+    /// Ask a person before destructive calls: `auto` asks when the client can answer and otherwise
+    /// relies on the client's own approval; `always` also refuses them from clients that cannot be
+    /// asked; `never` does not ask.
+    #[arg(long, env = "MCP_CONFIRM_DESTRUCTIVE", value_enum, default_value_t = ConfirmMode::Auto)]
+    pub confirm_destructive: ConfirmMode,
+    /// Most objects one call may change at once (e.g. bulk invitations); larger calls are refused.
+    #[arg(long, env = "MCP_MAX_BULK", default_value_t = 25, value_name = "N")]
+    pub max_bulk: usize,
     /// Seconds to let in-flight requests finish on SIGTERM/SIGINT.
     #[arg(
         long,
@@ -257,6 +296,16 @@ pub struct AccessToken(pub(crate) String);
 impl fmt::Debug for AccessToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AccessToken(redacted)")
+    }
+}
+
+/// `MCP_STATE_SECRET`, which seals confirmation states. `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StateSecret(pub(crate) String);
+
+impl fmt::Debug for StateSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StateSecret(redacted)")
     }
 }
 
@@ -301,6 +350,16 @@ pub struct Config {
     pub filter: Filter,
     /// Return private metadata.
     pub expose_private_metadata: bool,
+    /// OAuth resource server settings, when tokens from an authorization server are accepted.
+    pub oauth: Option<OAuthConfig>,
+    /// The audit log target (`-` for stderr) and whether reads are audited too.
+    pub audit: Option<(String, bool)>,
+    /// When to ask a person before a destructive call.
+    pub confirm_destructive: ConfirmMode,
+    /// Seals confirmation states (random per process when unset).
+    pub state_secret: Option<StateSecret>,
+    /// Most objects one call may change.
+    pub max_bulk: usize,
     /// Largest tool result, in tokens.
     pub max_result_tokens: usize,
     /// Mark Clerk data as untrusted in result text.
@@ -335,6 +394,10 @@ pub struct Secrets {
     pub clerk_secret_key: Option<String>,
     /// `MCP_AUTH_TOKEN`.
     pub auth_token: Option<String>,
+    /// `MCP_OAUTH_CLERK_SECRET_KEY`: the issuer Clerk instance's key (defaults to CLERK_SECRET_KEY).
+    pub oauth_clerk_key: Option<String>,
+    /// `MCP_STATE_SECRET`: seals confirmation states; every replica needs the same one.
+    pub state_secret: Option<String>,
 }
 
 impl fmt::Debug for Secrets {
@@ -345,6 +408,14 @@ impl fmt::Debug for Secrets {
                 &self.clerk_secret_key.as_ref().map(|_| "redacted"),
             )
             .field("auth_token", &self.auth_token.as_ref().map(|_| "redacted"))
+            .field(
+                "oauth_clerk_key",
+                &self.oauth_clerk_key.as_ref().map(|_| "redacted"),
+            )
+            .field(
+                "state_secret",
+                &self.state_secret.as_ref().map(|_| "redacted"),
+            )
             .finish()
     }
 }
@@ -356,6 +427,8 @@ impl Secrets {
         Secrets {
             clerk_secret_key: get("CLERK_SECRET_KEY"),
             auth_token: get("MCP_AUTH_TOKEN"),
+            oauth_clerk_key: get("MCP_OAUTH_CLERK_SECRET_KEY"),
+            state_secret: get("MCP_STATE_SECRET"),
         }
     }
 }
@@ -413,8 +486,14 @@ impl Config {
                     .into());
             }
         }
+        let oauth = oauth_config(args, secrets)?;
         let loopback = is_loopback(&args.host);
-        if !stdio && mode == Mode::Hosted && !loopback && access_tokens.is_empty() {
+        if !stdio
+            && mode == Mode::Hosted
+            && !loopback
+            && access_tokens.is_empty()
+            && oauth.is_none()
+        {
             if args.allow_unauthenticated {
                 warnings.push(format!(
                     "hosted mode on {} without MCP_AUTH_TOKEN: anyone who can reach this port can act on your Clerk instance",
@@ -532,6 +611,25 @@ impl Config {
             call_deadline: Duration::from_secs(args.call_deadline.max(1)),
             filter,
             expose_private_metadata: args.filters.expose_private_metadata,
+            oauth,
+            audit: args
+                .audit_log
+                .as_deref()
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| (p.trim().to_string(), args.audit_reads)),
+            confirm_destructive: args.confirm_destructive,
+            state_secret: match &secrets.state_secret {
+                Some(s) if s.trim().len() < 32 => {
+                    return Err(
+                        "MCP_STATE_SECRET must be at least 32 characters (generate one with \
+                        `openssl rand -hex 32`)"
+                            .into(),
+                    );
+                }
+                Some(s) => Some(StateSecret(s.trim().to_string())),
+                None => None,
+            },
+            max_bulk: args.max_bulk.max(1),
             max_result_tokens: args.filters.max_result_tokens.max(500),
             untrusted_notice: !args.filters.no_untrusted_notice,
             max_body_bytes: args.max_body_bytes.max(1024),
@@ -542,4 +640,89 @@ impl Config {
             warnings,
         })
     }
+}
+
+/// An `http(s)` URL with a host and no query or fragment, as given (only a trailing `/` removed).
+fn plain_url(what: &str, raw: &str) -> Result<String, String> {
+    let u = reqwest::Url::parse(raw.trim())
+        .map_err(|e| format!("{what} `{raw}` is not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(format!(
+            "{what} must be an http(s) URL with a host, not `{raw}`"
+        ));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return Err(format!("{what} must not have a query or a fragment"));
+    }
+    Ok(raw.trim().trim_end_matches('/').to_string())
+}
+
+/// The OAuth resource server settings, checked: an issuer needs the resource URL; an organization
+/// policy needs roles and the issuer instance's key.
+fn oauth_config(args: &ServeArgs, secrets: &Secrets) -> Result<Option<OAuthConfig>, String> {
+    let (issuer, resource) = match (&args.oauth_issuer, &args.resource_url) {
+        (None, None) => return Ok(None),
+        (Some(i), Some(r)) => (
+            plain_url("--oauth-issuer", i)?,
+            plain_url("--resource-url", r)?,
+        ),
+        (Some(_), None) => {
+            return Err("--oauth-issuer needs --resource-url (MCP_RESOURCE_URL): the exact public URL of /mcp, \
+                        e.g. https://mcp.example.com/mcp, which is also the audience tokens must carry"
+                .into());
+        }
+        (None, Some(_)) => {
+            return Err(
+                "--resource-url is only used with --oauth-issuer (MCP_OAUTH_ISSUER)".into(),
+            );
+        }
+    };
+    let clerk_key = secrets
+        .oauth_clerk_key
+        .as_ref()
+        .or(secrets.clerk_secret_key.as_ref())
+        .map(|k| SecretKey::parse(k.trim()).map_err(|e| format!("MCP_OAUTH_CLERK_SECRET_KEY: {e}")))
+        .transpose()?;
+    let roles = |raw: &Option<String>| -> Vec<String> {
+        raw.as_deref()
+            .map(registry::parse_list)
+            .unwrap_or_default()
+            .into_iter()
+            .collect()
+    };
+    let org_policy = match &args.oauth_org {
+        None => None,
+        Some(org) => {
+            let (read, write) = (
+                roles(&args.oauth_read_roles),
+                roles(&args.oauth_write_roles),
+            );
+            if read.is_empty() && write.is_empty() {
+                return Err("--oauth-org needs --oauth-read-roles and/or --oauth-write-roles (e.g. org:member, org:admin)".into());
+            }
+            if clerk_key.is_none() {
+                return Err(
+                    "--oauth-org looks up members' roles with the issuer instance's key: set \
+                            MCP_OAUTH_CLERK_SECRET_KEY (or CLERK_SECRET_KEY)"
+                        .into(),
+                );
+            }
+            Some(OrgPolicy {
+                org_id: org.trim().to_string(),
+                read_roles: read.into_iter().collect(),
+                write_roles: write.into_iter().collect(),
+            })
+        }
+    };
+    if args.oauth_read_scope.trim().is_empty() || args.oauth_write_scope.trim().is_empty() {
+        return Err("--oauth-read-scope and --oauth-write-scope must not be empty".into());
+    }
+    Ok(Some(OAuthConfig {
+        issuer,
+        resource,
+        read_scope: args.oauth_read_scope.trim().to_string(),
+        write_scope: args.oauth_write_scope.trim().to_string(),
+        org_policy,
+        clerk_key,
+    }))
 }

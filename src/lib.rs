@@ -3,6 +3,7 @@
 //! The crate is a library so that integration tests can start the real server in-process; `main.rs`
 //! is a thin CLI over it.
 
+pub mod audit;
 pub mod clerk;
 pub mod codegen;
 pub mod config;

@@ -192,6 +192,21 @@ async fn serve(args: ServeArgs, stdio: bool) -> Result<(), String> {
         );
         return server::serve_stdio(state).await;
     }
+    // logrotate moves the audit log away and sends SIGHUP: reopen it.
+    #[cfg(unix)]
+    if state.audit.is_some() {
+        let st = state.clone();
+        if let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    if let Some(a) = &st.audit {
+                        a.reopen();
+                    }
+                }
+            });
+        }
+    }
     let running = server::http::start(state).await?;
     let shutdown = running.shutdown.clone();
     tokio::spawn(async move {

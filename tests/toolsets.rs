@@ -25,26 +25,153 @@ fn curated_in(toolset: &str) -> BTreeSet<String> {
         .collect::<BTreeSet<_>>()
 }
 
+/// The automation token the scenarios authenticate with (so the audit log names a principal).
+const TOKEN: &str = "toolsets-scenario-token-0123456789";
+
 async fn serve() -> (FakeClerk, TestServer) {
     let fake = FakeClerk::start().await;
+    let audit = std::env::temp_dir().join(format!("clerk-mcp-audit-{}.jsonl", fastrand::u64(..)));
     let srv = start(
-        &["--clerk-api-url", &fake.url, "--toolsets", "all"],
-        secrets(Some(GOOD_KEY), None),
+        &[
+            "--clerk-api-url",
+            &fake.url,
+            "--toolsets",
+            "all",
+            "--audit-log",
+            audit.to_str().unwrap(),
+        ],
+        secrets(Some(GOOD_KEY), Some(TOKEN)),
     )
     .await;
     (fake, srv)
 }
 
 /// Runs the plan through the Python SDK and checks that it exercised exactly the toolset's curated
-/// tools.
-async fn run(srv: &TestServer, toolset: &str, p: &Plan) -> Value {
-    let out = python::http(&srv.url(), "auto", &p.json(), &[]).await;
+/// tools, and that every call that writes left exactly one audit line naming its principal and
+/// outcome.
+///
+/// Every call that writes is first made with `dry_run: true`: the dry run sends nothing that
+/// changes data, and what it says it would send is exactly what the real call then sends.
+async fn run(fake: &FakeClerk, srv: &TestServer, toolset: &str, p: &Plan) -> Value {
+    let auth = format!("Bearer {TOKEN}");
+    let out = python::http_env(
+        &srv.url(),
+        "auto",
+        &p.json(),
+        &[("Authorization", &auth)],
+        &[("DRY_RUN_FIRST", "1")],
+    )
+    .await;
+    check_dry_runs(fake, toolset, &out);
     assert_eq!(
         p.exercised(),
         &curated_in(toolset),
         "the {toolset} scenario exercises every curated tool of its toolset and no other"
     );
+    let reg = clerk_mcp::tools::all();
+    let expected: Vec<(String, bool)> = p
+        .tools()
+        .into_iter()
+        .enumerate()
+        .filter(|(_, t)| reg.get(t).is_some_and(|d| !d.read_only))
+        .map(|(i, t)| (t, out["results"][i]["is_error"] == json!(false)))
+        .collect();
+    let (target, _) = srv.state.config.audit.clone().expect("audit configured");
+    let lines: Vec<Value> = std::fs::read_to_string(&target)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let seen: Vec<(String, bool)> = lines
+        .iter()
+        .filter(|l| l["dry_run"] == json!(false))
+        .map(|l| {
+            (
+                l["tool"].as_str().unwrap().to_string(),
+                l["outcome"] == json!("ok"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen, expected,
+        "one audit line per write, in order, with its outcome"
+    );
+    let dry_lines = lines.iter().filter(|l| l["dry_run"] == json!(true)).count();
+    assert_eq!(
+        dry_lines,
+        out["dry_runs"].as_array().unwrap().len(),
+        "dry runs are audited as such"
+    );
+    for l in &lines {
+        assert_eq!(
+            l["principal"],
+            json!({"kind": "static_token", "index": 0}),
+            "{l}"
+        );
+        assert!(
+            l["time"].is_string()
+                && l["duration_ms"].is_number()
+                && l["operations"][0]["path"].is_string()
+        );
+        assert!(
+            !l.to_string().contains(SECRET_PM),
+            "private metadata is masked: {l}"
+        );
+    }
+    let _ = std::fs::remove_file(target);
     out
+}
+
+/// Pairs each dry run with the write request Clerk then saw for the real call.
+fn check_dry_runs(fake: &FakeClerk, toolset: &str, out: &Value) {
+    let writes: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .collect();
+    let mut next = writes.iter();
+    let mut previews = 0;
+    for d in out["dry_runs"].as_array().expect("dry runs were made") {
+        let i = d["index"].as_u64().unwrap() as usize;
+        let real = &out["results"][i];
+        if d["is_error"] != json!(false) {
+            // Refused before anything was built (bad arguments): the real call is refused too.
+            assert_ne!(
+                real["is_error"],
+                json!(false),
+                "{toolset} call {i}: {d} vs {real}"
+            );
+            continue;
+        }
+        previews += 1;
+        let w = &d["structured"]["would_send"];
+        assert_eq!(d["structured"]["dry_run"], json!(true), "{d}");
+        let seen = next
+            .next()
+            .unwrap_or_else(|| panic!("{toolset} call {i}: the real call sent no write ({real})"));
+        assert_eq!(w["method"], json!(seen.method), "{toolset} call {i}");
+        assert_eq!(w["path"], json!(seen.path), "{toolset} call {i}");
+        assert_eq!(
+            w["query"].as_str().unwrap_or_default(),
+            seen.query_pairs()
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&"),
+            "{toolset} call {i}"
+        );
+        let body = (!seen.body.is_null()).then(|| clerk_mcp::audit::masked(&seen.body));
+        assert_eq!(
+            w.get("body").cloned(),
+            body,
+            "{toolset} call {i}: the preview's body is the one sent"
+        );
+    }
+    assert!(
+        next.next().is_none(),
+        "{toolset}: a dry run sent a write to Clerk"
+    );
+    assert!(previews > 0, "{toolset}: some write was previewed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,7 +218,7 @@ async fn users_end_to_end() {
     );
     let deleted = p.call("clerk_delete_user", json!({"user_id": id}));
     let gone = p.call("clerk_get_user", json!({"user_id": id}));
-    let out = run(&srv, "users", &p).await;
+    let out = run(&fake, &srv, "users", &p).await;
     assert_eq!(ok(&out, got)["first_name"], json!("Ann"));
     assert_eq!(ok(&out, got)["email"], json!("ann@example.com"));
     assert!(ok(&out, got).get("object").is_none(), "compact by default");
@@ -175,7 +302,7 @@ async fn users_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn organizations_end_to_end() {
-    let (_fake, srv) = serve().await;
+    let (fake, srv) = serve().await;
     let mut p = Plan::new();
     let org = p.call(
         "clerk_create_organization",
@@ -204,7 +331,7 @@ async fn organizations_end_to_end() {
         json!({"organization_id": oid, "body": {"public_metadata": {"plan": "team"}}}),
     );
     let org_del = p.call("clerk_delete_organization", json!({"organization_id": oid}));
-    let out = run(&srv, "organizations", &p).await;
+    let out = run(&fake, &srv, "organizations", &p).await;
     assert_eq!(ok(&out, org_full)["object"], json!("organization"));
     assert_eq!(ok(&out, org_full)["private_metadata"], json!("[redacted]"));
     assert_eq!(
@@ -231,7 +358,7 @@ async fn organizations_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_end_to_end() {
-    let (_fake, srv) = serve().await;
+    let (fake, srv) = serve().await;
     let mut p = Plan::new();
     let org = p.extra(
         "clerk_create_organization",
@@ -277,7 +404,7 @@ async fn members_end_to_end() {
         "clerk_list_organization_members",
         json!({"organization_id": oid}),
     );
-    let out = run(&srv, "members", &p).await;
+    let out = run(&fake, &srv, "members", &p).await;
     assert_eq!(ok(&out, added)["role"], json!("org:member"));
     assert_eq!(
         tool_error(&out, again)["code"],
@@ -358,7 +485,7 @@ async fn invitations_end_to_end() {
         "clerk_revoke_invitation",
         json!({"invitation_id": r(inv, "structured.id")}),
     );
-    let out = run(&srv, "invitations", &p).await;
+    let out = run(&fake, &srv, "invitations", &p).await;
     let full = &ok(&out, pending_full)["data"][0];
     assert_eq!(full["object"], json!("organization_invitation"));
     assert!(
@@ -392,7 +519,7 @@ async fn invitations_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_end_to_end() {
-    let (_fake, srv) = serve().await;
+    let (fake, srv) = serve().await;
     let mut p = Plan::new();
     let perm = p.call(
         "clerk_create_organization_permission",
@@ -445,7 +572,7 @@ async fn roles_end_to_end() {
         "clerk_delete_organization_permission",
         json!({"permission_id": r(perm, "structured.id")}),
     );
-    let out = run(&srv, "roles", &p).await;
+    let out = run(&fake, &srv, "roles", &p).await;
     assert_eq!(
         tool_error(&out, bad_perm)["code"],
         json!("form_param_format_invalid")
@@ -500,7 +627,7 @@ async fn sessions_end_to_end() {
         "clerk_list_sessions",
         json!({"user_id": uid, "status": "active"}),
     );
-    let out = run(&srv, "sessions", &p).await;
+    let out = run(&fake, &srv, "sessions", &p).await;
     assert_eq!(ok(&out, list)["total_count"], json!(1));
     assert_eq!(
         tool_error(&out, neither)["code"],
@@ -517,7 +644,7 @@ async fn sessions_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restrictions_end_to_end() {
-    let (_fake, srv) = serve().await;
+    let (fake, srv) = serve().await;
     let mut p = Plan::new();
     let al = p.call(
         "clerk_add_to_allowlist",
@@ -543,7 +670,7 @@ async fn restrictions_end_to_end() {
         "clerk_remove_from_blocklist",
         json!({"identifier_id": r(bl, "structured.id")}),
     );
-    let out = run(&srv, "restrictions", &p).await;
+    let out = run(&fake, &srv, "restrictions", &p).await;
     assert_eq!(ok(&out, all)["data"][0]["identifier"], json!("*@acme.com"));
     assert_eq!(
         ok(&out, all_full)["data"][0]["object"],
@@ -561,7 +688,7 @@ async fn restrictions_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn domains_end_to_end() {
-    let (_fake, srv) = serve().await;
+    let (fake, srv) = serve().await;
     let mut p = Plan::new();
     let org = p.extra(
         "clerk_create_organization",
@@ -586,7 +713,7 @@ async fn domains_end_to_end() {
         "clerk_remove_organization_domain",
         json!({"organization_id": oid, "domain_id": r(d, "structured.id")}),
     );
-    let out = run(&srv, "domains", &p).await;
+    let out = run(&fake, &srv, "domains", &p).await;
     assert_eq!(ok(&out, dl)["data"][0]["name"], json!("acme.com"));
     assert_eq!(ok(&out, du)["affiliation_status"], json!("verified"));
     assert_eq!(

@@ -124,6 +124,15 @@ impl ClientHooks<CallContext> for Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let ctx = self.inner();
+        if ctx.capture(&request) {
+            // A dry run: nothing leaves the process.
+            return Ok(reqwest::Response::from(
+                http::Response::builder()
+                    .status(StatusCode::NO_CONTENT)
+                    .body(Vec::<u8>::new())
+                    .expect("a static response"),
+            ));
+        }
         let method = request.method().clone();
         let mut request = request;
         let mut attempt = 0u32;

@@ -102,6 +102,40 @@ pub struct CallContext {
     observed: Arc<Mutex<Observed>>,
     /// When the whole tool call must be answered; no retry wait may run past it.
     deadline: Instant,
+    /// Set for a dry run: the request is recorded here instead of being sent.
+    preview: Option<Arc<Mutex<Option<WireRequest>>>>,
+}
+
+/// A request as it would go to Clerk (a dry run's answer): nothing else about it is left out but
+/// the `Authorization` header.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WireRequest {
+    /// HTTP method.
+    pub method: String,
+    /// The URL path, ids filled in (e.g. `/v1/users/user_2x…`).
+    pub path: String,
+    /// Query parameters in order (array parameters repeat their key).
+    pub query: Vec<(String, String)>,
+    /// The JSON body, if any.
+    pub body: Option<serde_json::Value>,
+}
+
+impl WireRequest {
+    fn of(request: &reqwest::Request) -> WireRequest {
+        WireRequest {
+            method: request.method().to_string(),
+            path: request.url().path().to_string(),
+            query: request
+                .url()
+                .query_pairs()
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+            body: request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .and_then(|b| serde_json::from_slice(b).ok()),
+        }
+    }
 }
 
 impl CallContext {
@@ -118,6 +152,17 @@ impl CallContext {
         if let Ok(r) = outcome {
             o.status = Some(r.status().as_u16());
             o.retry_after = hooks::retry_after_secs(r.headers());
+        }
+    }
+
+    /// In a dry run, records the request and says so (it is then not sent).
+    fn capture(&self, request: &reqwest::Request) -> bool {
+        match &self.preview {
+            Some(slot) => {
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(WireRequest::of(request));
+                true
+            }
+            None => false,
         }
     }
 
@@ -212,6 +257,7 @@ impl ClerkApi {
             limiter: self.limiter.clone(),
             observed: Arc::default(),
             deadline,
+            preview: None,
         };
         let client = generated::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
         let budget = deadline.saturating_duration_since(Instant::now());
@@ -225,6 +271,36 @@ impl ClerkApi {
         CallOutcome {
             result,
             attempts: client.inner.observed().attempts,
+        }
+    }
+
+    /// The request a prepared call would send, built by the same generated code and hooks as a
+    /// real call, but not sent (a dry run).
+    pub async fn preview(
+        &self,
+        key: &SecretKey,
+        call: PreparedCall,
+    ) -> Result<WireRequest, ApiError> {
+        let slot = Arc::new(Mutex::new(None));
+        let ctx = CallContext {
+            key: key.clone(),
+            retry: self.retry,
+            limiter: self.limiter.clone(),
+            observed: Arc::default(),
+            deadline: Instant::now(),
+            preview: Some(slot.clone()),
+        };
+        let client = generated::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
+        // The stand-in answer is not what the operation expects; only the recorded request matters.
+        let result = (call.send)(&client).await;
+        let captured = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match (captured, result) {
+            (Some(w), _) => Ok(w),
+            (None, Err(e)) => Err(e),
+            (None, Ok(_)) => Err(ApiError::BadResponse {
+                status: None,
+                message: "the request could not be built".into(),
+            }),
         }
     }
 

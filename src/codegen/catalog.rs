@@ -62,6 +62,20 @@ impl Operation {
     pub fn is_read_only(&self) -> bool {
         matches!(self.method.as_str(), "GET" | "HEAD")
     }
+
+    /// Whether it destroys or cuts off something a person would want to be asked about: every
+    /// DELETE, and the POSTs that ban, lock, revoke or remove (Clerk names them so). The spec has no
+    /// marker for this, so the operationId's verb is the evidence.
+    pub fn is_destructive(&self) -> bool {
+        const VERBS: [&str; 5] = ["Delete", "Revoke", "Ban", "Lock", "Remove"];
+        self.method == "DELETE"
+            || (!self.is_read_only()
+                && VERBS.iter().any(|v| {
+                    self.operation_id
+                        .strip_prefix(v)
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+                }))
+    }
 }
 
 fn text(v: &Value, key: &str) -> String {

@@ -40,7 +40,9 @@ const MAX_FIELDS: usize = 50;
 /// The `view` and `fields` input properties, added to every tool that returns Clerk objects.
 pub fn request_properties() -> [(&'static str, Value); 2] {
     [
-        ("view", json!({"enum": ["compact", "full"]})),
+        // Compact is the default, so `full` is the one value worth offering (`compact` is still
+        // accepted).
+        ("view", json!({"enum": ["full"]})),
         // What `fields` takes is said once, in the server instructions.
         (
             "fields",

@@ -9,7 +9,9 @@
 //! - A legacy `initialize` (which opens a session) must first get room from the session guard.
 
 use super::AppState;
+use super::auth::{Principal, insufficient_scope};
 use super::limits::ClientKey;
+use super::oauth::Access;
 use super::refusal::{Refusal, code};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -26,6 +28,8 @@ use std::sync::Arc;
 pub struct Shape {
     /// The JSON-RPC method, when the message has one.
     pub method: Option<String>,
+    /// For `tools/call`: the tool, and for `clerk_api_call` the operation it runs.
+    pub tool: Option<(String, Option<String>)>,
 }
 
 /// The JSON kind of a raw value, for messages.
@@ -69,6 +73,7 @@ pub fn check_shape(body: &[u8]) -> Result<Shape, Refusal> {
     let method: Option<String> = msg
         .get("method")
         .and_then(|m| serde_json::from_str(m.get()).ok());
+    let mut tool = None;
     if method.as_deref() == Some("tools/call")
         && let Some(params) = msg.get("params")
     {
@@ -95,8 +100,30 @@ pub fn check_shape(body: &[u8]) -> Result<Shape, Refusal> {
                 ),
             ));
         }
+        let name: Option<String> = params
+            .get("name")
+            .and_then(|n| serde_json::from_str(n.get()).ok());
+        let operation: Option<String> = params
+            .get("arguments")
+            .and_then(|a| serde_json::from_str::<HashMap<String, &RawValue>>(a.get()).ok())
+            .and_then(|a| {
+                a.get("operation_id")
+                    .and_then(|o| serde_json::from_str(o.get()).ok())
+            });
+        tool = name.map(|n| (n, operation));
     }
-    Ok(Shape { method })
+    Ok(Shape { method, tool })
+}
+
+/// Whether calling `tool` (with `operation` for `clerk_api_call`) changes data.
+fn writes(state: &AppState, tool: &str, operation: Option<&str>) -> bool {
+    match state.registry.get(tool) {
+        Some(t) if t.gates_operations => operation
+            .and_then(crate::clerk::catalog::get)
+            .is_some_and(|op| !op.is_read_only()),
+        Some(t) => !t.read_only,
+        None => false,
+    }
 }
 
 /// Reads the body within the size and time limits.
@@ -150,6 +177,19 @@ pub async fn check_body(State(state): State<Arc<AppState>>, req: Request, next: 
         Ok(s) => s,
         Err(r) => return r.into_response(),
     };
+    // A caller who may only read is stopped here, at the HTTP level, when it calls a tool that
+    // writes: 403 with the scopes that would allow it, so an OAuth client can step up.
+    if let (Some(Principal::OAuth(c)), Some((tool, op))) =
+        (parts.extensions.get::<Principal>(), &shape.tool)
+        && c.access == Access::Read
+        && writes(&state, tool, op.as_deref())
+    {
+        return insufficient_scope(
+            &state,
+            &format!("Forbidden: `{tool}` changes data and this token only grants read access"),
+            Access::Write,
+        );
+    }
     let req = Request::from_parts(parts, Body::from(bytes));
     let opens_session = state.config.legacy_sessions
         && shape.method.as_deref() == Some("initialize")
@@ -208,6 +248,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ok.method.as_deref(), Some("tools/call"));
+        assert_eq!(ok.tool, Some(("x".to_string(), None)));
         assert!(check_shape(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).is_ok());
         assert!(check_shape(br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":null}}"#).is_ok());
     }

@@ -117,14 +117,20 @@ pub async fn health(State(state): State<Arc<AppState>>, parts: Parts) -> Json<Va
             None => None,
         },
     };
+    let audit_broken = state.audit.as_ref().is_some_and(|a| !a.healthy());
+    let degraded = audit_broken || result.as_ref().is_some_and(|p| !p.connected);
     let mut body = json!({
-        "status": if result.as_ref().is_some_and(|p| !p.connected) { "degraded" } else { "ok" },
+        "status": if degraded { "degraded" } else { "ok" },
         "mode": state.config.mode.as_str(),
         "clerkConnected": result.as_ref().map(|p| p.connected),
         "version": env!("CARGO_PKG_VERSION"),
     });
-    if let Some(d) = result.and_then(|p| p.detail) {
-        body["detail"] = json!(d);
+    let mut details: Vec<String> = result.and_then(|p| p.detail).into_iter().collect();
+    if audit_broken {
+        details.push("the audit log cannot be written: writes are refused".into());
+    }
+    if !details.is_empty() {
+        body["detail"] = json!(details.join("; "));
     }
     Json(body)
 }

@@ -41,6 +41,14 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
         .layer(from_fn_with_state(state.clone(), auth::guard));
     let health_routes = Router::new()
         .route("/api/health", get(health::health))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(auth::protected_resource),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(auth::protected_resource),
+        )
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
         .with_state(state.clone());
     Router::new()

@@ -29,6 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub enum ClientKey {
     /// The n-th configured access token, once verified.
     Token(usize),
+    /// A digest of a verified OAuth caller (subject and client).
+    Subject([u8; 32]),
     /// A digest of a public-mode Clerk key, with the address it came from.
     Key([u8; 32], IpAddr),
     /// The client address.
@@ -43,8 +45,13 @@ impl ClientKey {
             .get::<ClientAddr>()
             .map(|a| a.0)
             .unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        if let Some(Principal::StaticToken(i)) = ext.get::<Principal>() {
-            return ClientKey::Token(*i);
+        match ext.get::<Principal>() {
+            Some(Principal::StaticToken(i)) => return ClientKey::Token(*i),
+            Some(Principal::OAuth(c)) => {
+                let who = format!("{}\n{}", c.sub, c.client_id.as_deref().unwrap_or(""));
+                return ClientKey::Subject(Sha256::digest(who.as_bytes()).into());
+            }
+            _ => {}
         }
         match ext.get::<RequestKey>() {
             Some(RequestKey(Ok(k))) => {

@@ -1,10 +1,13 @@
 //! The server: shared state and, in the order a request meets them, the connection layer (`conn`),
 //! the axum router (`http`), the request edge (`edge`: headers, Host/Origin, client address),
-//! authentication (`auth`), rate limits (`limits`), body checks (`body`), legacy sessions, the MCP
-//! handler, and health; `refusal` is the one shape of an HTTP-level error. Plus the stdio transport.
+//! authentication (`auth`: static tokens, and OAuth access tokens through `oauth`), rate limits
+//! (`limits`), body checks (`body`), legacy sessions, the MCP handler (asking a person to
+//! `confirm` destructive calls), and health; `refusal` is the
+//! one shape of an HTTP-level error. Plus the stdio transport.
 
 pub mod auth;
 pub mod body;
+pub mod confirm;
 pub mod conn;
 pub mod edge;
 pub mod errors;
@@ -13,6 +16,7 @@ pub mod health;
 pub mod http;
 pub mod limits;
 pub mod memory;
+pub mod oauth;
 pub mod refusal;
 pub mod sessions;
 
@@ -37,6 +41,12 @@ pub struct AppState {
     pub activity: Arc<memory::Activity>,
     /// Legacy sessions (also handed to rmcp).
     pub sessions: Arc<sessions::CappedSessions>,
+    /// The OAuth resource server, when tokens from an authorization server are accepted.
+    pub oauth: Option<oauth::ResourceServer>,
+    /// The audit log, when configured.
+    pub audit: Option<crate::audit::Audit>,
+    /// Confirmation of destructive calls.
+    pub confirm: confirm::Confirmations,
 }
 
 impl AppState {
@@ -44,7 +54,22 @@ impl AppState {
     pub fn new(config: Config, registry: Registry) -> Result<Arc<AppState>, String> {
         let api = ClerkApi::new(&config.client)?;
         let rate_limit = limits::ClientRateLimit::new(config.rate_limit);
+        let oauth = config
+            .oauth
+            .clone()
+            .map(|c| oauth::ResourceServer::new(c, &api))
+            .transpose()?;
+        let audit = config
+            .audit
+            .as_ref()
+            .map(|(target, reads)| crate::audit::Audit::new(target, *reads))
+            .transpose()?;
+        let confirm = confirm::Confirmations::new(
+            config.state_secret.as_ref().map(|s| s.0.as_str()),
+            config.confirm_destructive,
+        )?;
         Ok(Arc::new(AppState {
+            confirm,
             registry,
             api,
             health: Default::default(),
@@ -55,6 +80,8 @@ impl AppState {
                 config.max_sessions,
                 config.max_sessions_per_client,
             )),
+            oauth,
+            audit,
             config,
         }))
     }

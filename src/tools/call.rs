@@ -23,6 +23,8 @@ pub struct Invocation<'a> {
     pub max_result_tokens: usize,
     /// Whether result text carries the untrusted-data notice.
     pub untrusted_notice: bool,
+    /// A dry run: build the write's request and answer with it instead of sending it.
+    pub dry_run: bool,
 }
 
 impl Invocation<'_> {

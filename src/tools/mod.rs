@@ -13,6 +13,7 @@ pub mod args;
 pub mod call;
 pub mod curated;
 pub mod filter;
+pub mod preview;
 pub mod registry;
 pub mod text;
 pub mod toolsets;
@@ -20,10 +21,24 @@ pub mod toolsets;
 pub use call::{Handler, Invocation, Outcome, ToolError};
 pub use registry::{Filter, Registry, ToolDef};
 
-/// Every tool the binary serves, in listing order.
+/// Every tool the binary serves, in listing order. Every tool that can write takes `dry_run`.
 pub fn all() -> Registry {
     let mut tools = curated::definitions();
     tools.extend(api::definitions());
+    for t in tools.iter_mut().filter(|t| !t.read_only) {
+        let mut schema = (*t.tool.input_schema).clone();
+        if let Some(props) = schema
+            .get_mut("properties")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            // What it does is said once, in the server instructions.
+            props.insert(
+                preview::ARGUMENT.into(),
+                serde_json::json!({"type": "boolean"}),
+            );
+        }
+        t.tool.input_schema = std::sync::Arc::new(schema);
+    }
     Registry::new(tools)
 }
 

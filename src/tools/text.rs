@@ -24,7 +24,7 @@ fn restates_id(name: &str, description: &str) -> bool {
 const FILLER: &str = "the a an to of for on in this that be is are with by assign give add set given specified \
                       unique return returns count counts filter based their which either or not new will have \
                       flag denote denotes whether should allow allows particular order optional id maximum number allowed \
-                      valid match matches user \
+                      valid match matches user required parameter sent send inviting \
                       organization member membership invitation";
 
 /// Singular form, enough to match an argument's name ("addresses" → "address", "ids" → "id").

@@ -62,6 +62,8 @@ pub fn router() -> (axum::Router, Arc<AppState>) {
     let secrets = Secrets {
         clerk_secret_key: Some("sk_test_fuzzfuzzfuzz".into()),
         auth_token: None,
+        oauth_clerk_key: None,
+        state_secret: None,
     };
     let cfg = Config::build(&args, &secrets, &reg, false).unwrap();
     let state = AppState::new(cfg, reg).unwrap();

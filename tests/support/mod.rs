@@ -3,6 +3,9 @@
 
 pub mod fake_clerk;
 pub mod harness;
+pub mod node;
+pub mod oauth;
 pub mod plan;
 pub mod python;
 pub mod server;
+pub mod ts_client;

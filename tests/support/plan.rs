@@ -36,6 +36,13 @@ impl Plan {
     pub fn exercised(&self) -> &BTreeSet<String> {
         &self.exercised
     }
+    /// Every call's tool, in order (`call` and `extra` alike).
+    pub fn tools(&self) -> Vec<String> {
+        self.calls
+            .iter()
+            .map(|c| c[0].as_str().unwrap().to_string())
+            .collect()
+    }
 }
 
 pub fn r(i: usize, path: &str) -> String {

@@ -37,7 +37,22 @@ async fn run(mut cmd: tokio::process::Command) -> Value {
 
 /// Streamable HTTP: `mode` is "auto" (2026-07-28) or "legacy" (2025-11-25).
 pub async fn http(url: &str, mode: &str, plan: &Value, headers: &[(&str, &str)]) -> Value {
+    http_env(url, mode, plan, headers, &[]).await
+}
+
+/// [`http`] with environment for the driver (e.g. `ELICIT=accept`).
+pub async fn http_env(
+    url: &str,
+    mode: &str,
+    plan: &Value,
+    headers: &[(&str, &str)],
+    env: &[(&str, &str)],
+) -> Value {
     let mut cmd = tokio::process::Command::new(python());
+    cmd.env_remove("ELICIT");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     cmd.arg(script())
         .arg("http")
         .arg(url)
@@ -63,5 +78,17 @@ pub async fn stdio(mode: &str, plan: &Value, env: &[(&str, &str)]) -> Value {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    run(cmd).await
+}
+
+/// Streamable HTTP with no token: the SDK's `OAuthClientProvider` gets one from the authorization
+/// server the server's metadata names (see tests/e2e/mcp_client.py).
+pub async fn oauth(url: &str, mode: &str, plan: &Value) -> Value {
+    let mut cmd = tokio::process::Command::new(python());
+    cmd.arg(script())
+        .arg("oauth")
+        .arg(url)
+        .arg(mode)
+        .arg(plan.to_string());
     run(cmd).await
 }

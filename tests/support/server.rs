@@ -25,6 +25,8 @@ pub fn secrets(key: Option<&str>, token: Option<&str>) -> Secrets {
     Secrets {
         clerk_secret_key: key.map(String::from),
         auth_token: token.map(String::from),
+        oauth_clerk_key: None,
+        state_secret: None,
     }
 }
 
@@ -93,6 +95,8 @@ pub struct Client {
     http: reqwest::Client,
     /// The id the next request gets (tests set it to reuse an id on purpose).
     pub next_id: u64,
+    /// The client capabilities a 2026-07-28 request declares in `_meta`.
+    pub capabilities: Value,
 }
 
 /// A raw HTTP answer.
@@ -113,7 +117,13 @@ impl Client {
             session: None,
             http: reqwest::Client::new(),
             next_id: 1,
+            capabilities: json!({}),
         }
+    }
+    /// Declares these client capabilities on every 2026-07-28 request.
+    pub fn capabilities(mut self, caps: Value) -> Client {
+        self.capabilities = caps;
+        self
     }
     pub fn header(mut self, k: &str, v: &str) -> Client {
         self.headers.push((k.into(), v.into()));
@@ -133,7 +143,7 @@ impl Client {
         self.next_id += 1;
         if self.era == Era::Modern {
             params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {}, "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "0"}});
+                "io.modelcontextprotocol/clientCapabilities": self.capabilities, "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "0"}});
         }
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let mut req = self
@@ -266,4 +276,21 @@ pub fn data_text(text: &str) -> &str {
     let start = body.find('>').expect("the opening tag ends") + 1;
     let end = body.rfind("\n</untrusted-data-").expect("a closing tag");
     body[start..end].trim()
+}
+
+/// The address a spawned server (by pid) listens on, found with `ss` (it was started with port 0).
+pub async fn wait_for_listen_port(pid: u32) -> std::net::SocketAddr {
+    for _ in 0..100 {
+        let out = std::process::Command::new("ss")
+            .args(["-ltnpH"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = text.lines().find(|l| l.contains(&format!("pid={pid},"))) {
+            let local = line.split_whitespace().nth(3).unwrap();
+            return local.parse().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("server {pid} is not listening");
 }

@@ -12,7 +12,7 @@ use super::call::{Handler, Invocation, Outcome, ToolError};
 use super::filter::Filter;
 use super::registry::{ToolDef, annotations, tool};
 use super::toolsets;
-use super::{args, text};
+use super::{args, preview, text};
 use crate::clerk::catalog::{self, Operation};
 use crate::results::{self, Page, Request};
 use futures::future::BoxFuture;
@@ -84,8 +84,8 @@ pub fn definitions() -> Vec<ToolDef> {
             json!({"type": "object", "properties": {
                 "query": {"type": "string", "description": "What you want to do, in words, e.g. \"revoke api key\"."},
                 "tag": {"type": "string", "description": "Only operations with this tag, e.g. \"Billing\"."},
-                "limit": {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}},
-                "required": ["query"], "additionalProperties": false}),
+                "limit": {"type": "integer", "minimum": 1, "maximum": 50}},
+                "required": ["query"]}),
             json!({"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}, "required": ["results"]}),
             true,
             Arc::new(Search),
@@ -93,11 +93,10 @@ pub fn definitions() -> Vec<ToolDef> {
         def(
             "clerk_api_describe",
             "Describe a Clerk API operation",
-            "Get one operation's input schema, required arguments and a minimal example `arguments` object for \
-             clerk_api_call.",
+            "An operation's input schema and a minimal example `arguments` for clerk_api_call.",
             json!({"type": "object", "properties": {
                 "operation_id": {"type": "string", "description": "An operation id from clerk_api_search."}},
-                "required": ["operation_id"], "additionalProperties": false}),
+                "required": ["operation_id"]}),
             json!({"type": "object"}),
             true,
             Arc::new(Describe),
@@ -108,10 +107,10 @@ pub fn definitions() -> Vec<ToolDef> {
             "Run any Backend API operation by id; `arguments` as clerk_api_describe shows (path and query \
              parameters at the top, the JSON body under `body`).",
             json!({"type": "object", "properties": {
-                "operation_id": {"type": "string", "description": "An operation id from clerk_api_search."},
-                "arguments": {"type": "object", "description": "The operation's arguments.", "additionalProperties": true},
+                "operation_id": {"type": "string"},
+                "arguments": {"type": "object", "additionalProperties": true},
                 "view": results::request_properties()[0].1, "fields": results::request_properties()[1].1},
-                "required": ["operation_id"], "additionalProperties": false}),
+                "required": ["operation_id"]}),
             json!({"type": "object"}),
             false,
             Arc::new(Call),
@@ -257,6 +256,13 @@ async fn run_call(inv: &Invocation<'_>, args: &Value) -> Outcome {
             .map_or(default, |n| n.max(0) as u64)
     };
     let (offset, limit) = (page("offset", 0), page("limit", 10));
+    if inv.dry_run {
+        let sent = call_args.clone();
+        return match inv.api.prepare(&op.operation_id, call_args) {
+            Ok(p) => preview::run(inv, &op.operation_id, p, &sent).await,
+            Err(e) => Outcome::failed(Some(&op.operation_id), e.into()),
+        };
+    }
     let out = inv
         .api
         .call(key, &op.operation_id, call_args, inv.deadline)

@@ -12,8 +12,7 @@ pub const SET: Set = Set {
         curated!(clerk_create_organization_invitation => CreateOrganizationInvitation, "Invite to organization",
         "Invite an email address to an organization with a role; Clerk emails it unless notify is false."),
         curated!(clerk_create_organization_invitations_bulk => CreateOrganizationInvitationBulk, "Invite many to organization",
-        "Invite several email addresses to an organization at once (`body`: array of {email_address, role}); \
-         all or none.",
+        "Invite several email addresses to an organization at once; all or none.",
         list = true),
         curated!(clerk_revoke_organization_invitation => RevokeOrganizationInvitation, "Revoke organization invitation",
         "Revoke a pending organization invitation so its link stops working.", destructive = Some(true)),

@@ -7,8 +7,8 @@ pub const SET: Set = Set {
     toolset: &toolsets::MEMBERS,
     tools: &[
         curated!(clerk_list_organization_members => ListOrganizationMemberships, "List organization members",
-        "Who is in an organization and with which role. Filter by role (e.g. org:admin), user, email or query; \
-         filter times are Unix milliseconds.",
+        "Who is in an organization, with roles; filter by role (e.g. org:admin), user, email or query; times \
+         in Unix milliseconds.",
         list = true,
         hide = &["web3_wallet", "email_address_query", "phone_number_query", "username_query", "name_query"]),
         curated!(clerk_add_organization_member => CreateOrganizationMembership, "Add organization member",

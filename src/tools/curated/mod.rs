@@ -18,7 +18,7 @@ mod users;
 use super::call::{Handler, Invocation, Outcome, ToolError};
 use super::registry::{ToolDef, annotations, tool};
 use super::toolsets::Toolset;
-use super::{args, text};
+use super::{args, preview, text};
 use crate::clerk::catalog;
 use crate::results::schema::{self, Returns};
 use crate::results::{self, Page, Request};
@@ -302,10 +302,14 @@ impl Curated {
         }
         // Every request of the call is validated before the first one is sent.
         let count_args = self.count.map(|c| (c, only_params_of(c, &args)));
+        let sent = inv.dry_run.then(|| args.clone());
         let main = match inv.api.prepare(self.op, args) {
             Ok(p) => p,
             Err(e) => return Outcome::failed(Some(self.op), e.into()),
         };
+        if let Some(sent) = sent {
+            return preview::run(inv, self.op, main, &sent).await;
+        }
         let count = match count_args.map(|(c, a)| inv.api.prepare(c, a)).transpose() {
             Ok(p) => p,
             Err(e) => return Outcome::failed(self.count, e.into()),

@@ -16,7 +16,9 @@ pub const SET: Set = Set {
         "Create an organization (slug derived from `name` unless given); `created_by`, a user id, becomes \
          its first admin.", hide = &["body.created_at", "body.role_set_key"]),
         curated!(clerk_update_organization => UpdateOrganization, "Update organization",
-        "Change an organization's name, slug, membership limit or admin-delete setting.", hide = &["body.created_at", "body.role_set_key"]),
+        "Change an organization's name, slug, membership limit or admin-delete setting.", hide = &["body.created_at", "body.role_set_key",
+            // As for users: metadata is merged by clerk_update_organization_metadata.
+            "body.public_metadata", "body.private_metadata"]),
         curated!(clerk_delete_organization => DeleteOrganization, "Delete organization",
         "Permanently delete an organization with its memberships, invitations and domains. Cannot be undone."),
         curated!(clerk_update_organization_metadata => MergeOrganizationMetadata, "Update organization metadata",

@@ -8,7 +8,7 @@ pub const SET: Set = Set {
     tools: &[
         curated!(clerk_list_users => GetUserList, "List users",
         "List users, newest first; `query` searches names, emails, phones, usernames; array filters match any \
-         value; filter times are Unix milliseconds.",
+         value; times in Unix milliseconds.",
         list = true, count = Some(crate::clerk::catalog::ops::GetUsersCount),
         hide = &["last_active_at_since", "web3_wallet", "email_address_query", "phone_number_query", "username_query",
                  "name_query", "provider_user_id", "starting_after"]),
@@ -18,7 +18,7 @@ pub const SET: Set = Set {
                  "name_query", "provider_user_id", "last_active_at_before", "last_sign_in_at_before",
                  "last_sign_in_at_after", "created_at_before"]),
         curated!(clerk_get_user => GetUser, "Get user",
-        "Get a user by id (user_…): names, primary email/phone, sign-in providers, ban/lock state, activity."),
+        "Get a user by id (user_…); clerk_list_users finds one by name or email."),
         curated!(clerk_create_user => CreateUser, "Create user",
         "Create a user with the identifiers your instance requires (email, phone or username); emails and \
          phones given are marked verified.",
@@ -34,7 +34,10 @@ pub const SET: Set = Set {
         hide = &["body.password_digest", "body.password_hasher", "body.totp_secret", "body.backup_codes",
                  "body.created_at", "body.bypass_client_trust", "body.skip_legal_checks", "body.legal_accepted_at",
                  "body.create_organizations_limit", "body.delete_self_enabled", "body.create_organization_enabled",
-                 "body.primary_web3_wallet_id", "body.profile_image_id", "body.notify_primary_email_address_changed"]),
+                 "body.primary_web3_wallet_id", "body.profile_image_id", "body.notify_primary_email_address_changed",
+                 // Some spec revisions let UpdateUser replace metadata wholesale; merging is
+                 // clerk_update_user_metadata's job.
+                 "body.public_metadata", "body.private_metadata", "body.unsafe_metadata"]),
         curated!(clerk_delete_user => DeleteUser, "Delete user",
         "Permanently delete a user with their memberships and sessions; cannot be undone (clerk_ban_user only \
          blocks sign-in)."),

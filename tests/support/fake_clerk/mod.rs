@@ -15,6 +15,7 @@
 mod domains;
 mod invitations;
 mod members;
+mod oauth;
 mod organizations;
 mod restrictions;
 mod roles;
@@ -109,6 +110,8 @@ struct Store {
     allowlist: BTreeMap<String, Value>,
     blocklist: BTreeMap<String, Value>,
     domains: BTreeMap<String, Value>,
+    /// Opaque OAuth access token → Clerk's verify answer.
+    oauth_tokens: BTreeMap<String, Value>,
 }
 
 #[derive(Default)]
@@ -520,6 +523,7 @@ fn route(s: &mut Store, m: &str, segs: &[&str], q: &Query, b: &Value) -> Respons
             roles::route(s, m, segs, q, b)
         }
         (_, ["sessions", ..]) => sessions::route(s, m, segs, q, b),
+        (_, ["oauth_applications", ..]) => oauth::route(s, m, segs, b),
         (_, ["allowlist_identifiers" | "blocklist_identifiers", ..]) => {
             restrictions::route(s, m, segs, q, b)
         }
