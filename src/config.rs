@@ -268,6 +268,14 @@ pub struct ServeArgs {
     /// asked; `never` does not ask.
     #[arg(long, env = "MCP_CONFIRM_DESTRUCTIVE", value_enum, default_value_t = ConfirmMode::Auto)]
     pub confirm_destructive: ConfirmMode,
+    /// Seconds a person has to answer a confirmation (a returned state is refused after it).
+    #[arg(
+        long,
+        env = "MCP_CONFIRM_TIMEOUT",
+        default_value_t = 300,
+        value_name = "SECS"
+    )]
+    pub confirm_timeout: u64,
     /// Most objects one call may change at once (e.g. bulk invitations); larger calls are refused.
     #[arg(long, env = "MCP_MAX_BULK", default_value_t = 25, value_name = "N")]
     pub max_bulk: usize,
@@ -356,6 +364,8 @@ pub struct Config {
     pub audit: Option<(String, bool)>,
     /// When to ask a person before a destructive call.
     pub confirm_destructive: ConfirmMode,
+    /// How long a person has to answer.
+    pub confirm_timeout: Duration,
     /// Seals confirmation states (random per process when unset).
     pub state_secret: Option<StateSecret>,
     /// Most objects one call may change.
@@ -618,6 +628,7 @@ impl Config {
                 .filter(|p| !p.trim().is_empty())
                 .map(|p| (p.trim().to_string(), args.audit_reads)),
             confirm_destructive: args.confirm_destructive,
+            confirm_timeout: Duration::from_secs(args.confirm_timeout.clamp(1, 3600)),
             state_secret: match &secrets.state_secret {
                 Some(s) if s.trim().len() < 32 => {
                     return Err(

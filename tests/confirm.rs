@@ -202,6 +202,25 @@ async fn forged_replayed_and_swapped_states_are_refused_and_nothing_reaches_cler
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_after_the_confirm_timeout_is_refused() {
+    let fake = FakeClerk::start().await;
+    let ada = fake.seed_user(ADA.0, ADA.1, ADA.2);
+    let srv = start(
+        &["--clerk-api-url", &fake.url, "--confirm-timeout", "1"],
+        secrets(None, None),
+    )
+    .await;
+    let mut c = asker(&srv, GOOD_KEY);
+    let state = state_of(&call(&mut c, json!({"user_id": ada}), None, "").await);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    refused(
+        &call(&mut c, json!({"user_id": ada}), Some(&state), "accept").await,
+        "invalid or has expired",
+    );
+    assert_eq!(deletes(&fake), 0, "an expired confirmation deletes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clients_that_cannot_be_asked_follow_confirm_destructive() {
     for (setting, runs) in [("auto", 1), ("always", 0), ("never", 1)] {
         let fake = FakeClerk::start().await;

@@ -62,7 +62,7 @@ async fn run(fake: &FakeClerk, srv: &TestServer, toolset: &str, p: &Plan) -> Val
         &[("DRY_RUN_FIRST", "1")],
     )
     .await;
-    check_dry_runs(fake, toolset, &out);
+    check_dry_runs(fake, toolset, &p.tools(), &out);
     assert_eq!(
         p.exercised(),
         &curated_in(toolset),
@@ -123,14 +123,14 @@ async fn run(fake: &FakeClerk, srv: &TestServer, toolset: &str, p: &Plan) -> Val
 }
 
 /// Pairs each dry run with the write request Clerk then saw for the real call.
-fn check_dry_runs(fake: &FakeClerk, toolset: &str, out: &Value) {
+fn check_dry_runs(fake: &FakeClerk, toolset: &str, tools: &[String], out: &Value) {
     let writes: Vec<_> = fake
         .requests()
         .into_iter()
         .filter(|r| r.method != "GET")
         .collect();
     let mut next = writes.iter();
-    let mut previews = 0;
+    let mut previewed = BTreeSet::new();
     for d in out["dry_runs"].as_array().expect("dry runs were made") {
         let i = d["index"].as_u64().unwrap() as usize;
         let real = &out["results"][i];
@@ -143,7 +143,7 @@ fn check_dry_runs(fake: &FakeClerk, toolset: &str, out: &Value) {
             );
             continue;
         }
-        previews += 1;
+        previewed.insert(tools[i].clone());
         let w = &d["structured"]["would_send"];
         assert_eq!(d["structured"]["dry_run"], json!(true), "{d}");
         let seen = next
@@ -171,7 +171,15 @@ fn check_dry_runs(fake: &FakeClerk, toolset: &str, out: &Value) {
         next.next().is_none(),
         "{toolset}: a dry run sent a write to Clerk"
     );
-    assert!(previews > 0, "{toolset}: some write was previewed");
+    let writes: BTreeSet<String> = curated_in(toolset)
+        .into_iter()
+        .filter(|t| clerk_mcp::tools::all().get(t).is_some_and(|d| !d.read_only))
+        .collect();
+    assert!(
+        writes.is_subset(&previewed),
+        "{toolset}: every curated write tool was previewed and compared; missing {:?}",
+        writes.difference(&previewed).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,10 +25,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-/// How long the user has to answer, and how long a state stays valid.
-pub const STATE_TTL: Duration = Duration::from_secs(300);
-/// How long a 2025-11-25 `elicitation/create` waits for the user (below rmcp's session keep-alive).
-pub const ELICIT_TIMEOUT: Duration = Duration::from_secs(240);
+/// Longest a 2025-11-25 `elicitation/create` waits for the user: below rmcp's session keep-alive
+/// (300 s), which would otherwise end the session mid-question.
+pub const ELICIT_TIMEOUT_MAX: Duration = Duration::from_secs(240);
 /// The key of the question in `inputRequests` / `inputResponses`.
 pub const QUESTION: &str = "confirm";
 
@@ -73,7 +72,7 @@ impl StateRefusal {
     pub fn message(&self) -> &'static str {
         match self {
             StateRefusal::Invalid => {
-                "the confirmation state is invalid or has expired (it is valid for 5 minutes); nothing was done. \
+                "the confirmation state is invalid or has expired; nothing was done. \
                  Call the tool again to be asked again."
             }
             StateRefusal::Replayed => {
@@ -98,6 +97,8 @@ pub struct Confirmations {
     consumed: moka::sync::Cache<String, ()>,
     /// `--confirm-destructive`.
     pub mode: ConfirmMode,
+    /// `--confirm-timeout`: how long the user has to answer (and a state stays valid).
+    pub ttl: Duration,
 }
 
 impl std::fmt::Debug for Confirmations {
@@ -137,7 +138,11 @@ pub fn digest(args: &Value) -> String {
 
 impl Confirmations {
     /// `secret` is `MCP_STATE_SECRET`: at least 32 bytes; unset, a random one for this process.
-    pub fn new(secret: Option<&str>, mode: ConfirmMode) -> Result<Confirmations, String> {
+    pub fn new(
+        secret: Option<&str>,
+        mode: ConfirmMode,
+        ttl: Duration,
+    ) -> Result<Confirmations, String> {
         let key = match secret {
             Some(s) if s.len() >= 32 => s.as_bytes().to_vec(),
             Some(_) => {
@@ -159,9 +164,10 @@ impl Confirmations {
             codec,
             consumed: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(STATE_TTL + Duration::from_secs(5))
+                .time_to_live(ttl + Duration::from_secs(5))
                 .build(),
             mode,
+            ttl,
         })
     }
 
@@ -177,7 +183,7 @@ impl Confirmations {
         };
         let state = self
             .codec
-            .seal_json_with(&sealed, &SealOptions::new().ttl(STATE_TTL))
+            .seal_json_with(&sealed, &SealOptions::new().ttl(self.ttl))
             .expect("the sealed fields serialize");
         let mut requests = rmcp::model::InputRequests::new();
         requests.insert(
@@ -351,7 +357,7 @@ mod tests {
 
     #[test]
     fn a_state_opens_once_for_the_same_call_only() {
-        let c = Confirmations::new(None, ConfirmMode::Auto).unwrap();
+        let c = Confirmations::new(None, ConfirmMode::Auto, Duration::from_secs(300)).unwrap();
         let args = json!({"user_id": "user_1", "x": {"b": 1, "a": 2}});
         let same_args_reordered = json!({"x": {"a": 2, "b": 1}, "user_id": "user_1"});
         let r = c.ask("oauth:ann", "clerk_delete_user", &args, "Delete?".into());
@@ -398,7 +404,7 @@ mod tests {
             c.answer(&t, Some(&accept()), "oauth:ann", "clerk_delete_user", &args),
             Err(StateRefusal::Invalid)
         );
-        let other = Confirmations::new(None, ConfirmMode::Auto).unwrap();
+        let other = Confirmations::new(None, ConfirmMode::Auto, Duration::from_secs(300)).unwrap();
         let s2 = state_of(&other.ask("oauth:ann", "clerk_delete_user", &args, "Delete?".into()));
         assert_eq!(
             c.answer(
@@ -410,6 +416,20 @@ mod tests {
             ),
             Err(StateRefusal::Invalid)
         );
-        assert!(Confirmations::new(Some("short"), ConfirmMode::Auto).is_err());
+        assert!(
+            Confirmations::new(Some("short"), ConfirmMode::Auto, Duration::from_secs(300)).is_err()
+        );
+    }
+
+    #[test]
+    fn an_expired_state_is_refused() {
+        let c = Confirmations::new(None, ConfirmMode::Auto, Duration::from_millis(1)).unwrap();
+        let args = json!({"user_id": "user_1"});
+        let s = state_of(&c.ask("k", "clerk_delete_user", &args, "Delete?".into()));
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(
+            c.answer(&s, Some(&accept()), "k", "clerk_delete_user", &args),
+            Err(StateRefusal::Invalid)
+        );
     }
 }

@@ -302,7 +302,7 @@ impl ClerkMcp {
                 .peer
                 .create_elicitation_with_timeout(
                     confirm::form(question.clone()),
-                    Some(confirm::ELICIT_TIMEOUT),
+                    Some(c.ttl.min(confirm::ELICIT_TIMEOUT_MAX)),
                 )
                 .await;
             return match answer {

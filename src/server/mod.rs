@@ -67,6 +67,7 @@ impl AppState {
         let confirm = confirm::Confirmations::new(
             config.state_secret.as_ref().map(|s| s.0.as_str()),
             config.confirm_destructive,
+            config.confirm_timeout,
         )?;
         Ok(Arc::new(AppState {
             confirm,
