@@ -573,16 +573,21 @@ fn read_opaque(body: &Value) -> (Verified, Instant) {
             soon,
         );
     };
-    // Never reuse the answer past the token's own expiry (Clerk sends Unix milliseconds).
-    let until = body["expiration"]
-        .as_u64()
-        .and_then(|ms| {
-            let now_ms = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .ok()?
-                .as_millis() as u64;
-            Some(Instant::now() + Duration::from_millis(ms.saturating_sub(now_ms)))
-        })
+    // Never reuse the answer past the token's own expiry. Clerk's timestamps are Unix milliseconds, but
+    // the spec's example for this field is in seconds: a value below 10^11 (1973 in ms) is read as
+    // seconds.
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let expires_ms = body["expiration"]
+        .as_f64()
+        .map(|v| if v < 1e11 { v * 1000.0 } else { v } as u64);
+    if expires_ms.is_some_and(|ms| ms <= now_ms) {
+        // Fail closed: past its expiry even if Clerk has not flagged it yet.
+        return (Err(Refused::Invalid("the token has expired".into())), soon);
+    }
+    let until = expires_ms
+        .map(|ms| Instant::now() + Duration::from_millis(ms - now_ms))
         .map_or(soon, |t| t.min(soon));
     let scopes = body["scopes"]
         .as_array()
@@ -612,4 +617,34 @@ pub fn fingerprint(secret: &str) -> String {
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opaque_token_expiry_is_read_in_seconds_or_milliseconds_and_enforced() {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let token = |expiration: Value| {
+            json!({"object": "clerk_idp_oauth_access_token", "id": "oat_1", "client_id": "client_1",
+                "subject": "user_1", "scopes": ["clerk:read"], "revoked": false, "expired": false,
+                "expiration": expiration})
+        };
+        for (expiration, ok) in [
+            (json!(now_ms + 600_000), true),
+            (json!(now_ms / 1000 + 600), true),
+            (json!(now_ms - 1_000), false),
+            (json!(now_ms / 1000 - 10), false),
+            (Value::Null, true),
+        ] {
+            let (verdict, until) = read_opaque(&token(expiration.clone()));
+            assert_eq!(verdict.is_ok(), ok, "{expiration}");
+            assert!(until <= Instant::now() + CLERK_CACHE_TTL);
+        }
+        assert!(read_opaque(&json!({"active": false})).0.is_err());
+    }
 }
