@@ -91,6 +91,7 @@ impl Audit {
             }
             Err(e) => {
                 self.failed.store(true, Ordering::Relaxed);
+                crate::telemetry::metrics::audit_write_failure();
                 tracing::error!(error = %e, "audit log write failed; writes are refused until it works");
                 Err(format!("the audit log cannot be written ({e})"))
             }

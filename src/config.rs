@@ -12,7 +12,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, ValueEnum};
 use ipnet::IpNet;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 /// How the server gets its Clerk key.
@@ -213,6 +213,10 @@ pub struct ServeArgs {
     /// (e.g. 10.0.0.0/8,192.168.1.5/32). From anyone else those headers are ignored.
     #[arg(long, env = "MCP_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
+    /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9464) instead of `/metrics` on the main
+    /// listener: scrapers then need neither the allowed Host nor the rate-limit budget.
+    #[arg(long, env = "MCP_METRICS_ADDR", value_name = "HOST:PORT")]
+    pub metrics_addr: Option<String>,
     /// Seconds a client has to send a request's headers, counted from when the server waits for
     /// them, so it also closes idle keep-alive connections.
     #[arg(
@@ -336,6 +340,8 @@ pub struct Config {
     pub allowed_origins: Option<Vec<OriginRule>>,
     /// Proxies whose forwarding headers are believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// A separate listener for `/metrics`.
+    pub metrics_addr: Option<SocketAddr>,
     /// Time to receive a request head (and the idle keep-alive limit).
     pub header_timeout: Duration,
     /// Time to receive a request body.
@@ -597,6 +603,16 @@ impl Config {
             allowed_hosts,
             allowed_origins,
             trusted_proxies,
+            metrics_addr: args
+                .metrics_addr
+                .as_deref()
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| {
+                    a.trim().parse::<SocketAddr>().map_err(|e| {
+                        format!("--metrics-addr `{a}` is not HOST:PORT with an IP address ({e}), e.g. 0.0.0.0:9464")
+                    })
+                })
+                .transpose()?,
             header_timeout: Duration::from_secs(args.header_timeout.max(1)),
             body_timeout: Duration::from_secs(args.body_timeout.max(1)),
             max_connections: args

@@ -9,4 +9,5 @@ pub mod codegen;
 pub mod config;
 pub mod results;
 pub mod server;
+pub mod telemetry;
 pub mod tools;

@@ -30,6 +30,21 @@ pub fn get(operation_id: &str) -> Option<&'static Operation> {
     BY_ID.get(operation_id).map(|&i| &CATALOG[i])
 }
 
+/// operationIds by the generated client's method name (`get_user` → `GetUser`): the client's hooks
+/// only see the method name, and metrics and logs speak the spec's names.
+static BY_METHOD: LazyLock<std::collections::HashMap<String, &'static str>> = LazyLock::new(|| {
+    use heck::ToSnakeCase;
+    CATALOG
+        .iter()
+        .map(|o| (o.operation_id.to_snake_case(), o.operation_id.as_str()))
+        .collect()
+});
+
+/// The spec's operationId for a generated client method; the method name itself if none matches.
+pub fn operation_id_of_method(method: &'static str) -> &'static str {
+    BY_METHOD.get(method).copied().unwrap_or(method)
+}
+
 /// Every operationId as a constant (generated). Curated tools name operations through these, so an
 /// operation missing from the spec is a compile error, not a runtime surprise.
 #[allow(non_upper_case_globals, missing_docs)]
@@ -52,4 +67,24 @@ pub fn response_schema(operation_id: &str) -> Option<(&'static str, &'static Val
 pub fn object_schema(object: &str) -> Option<(&'static str, &'static Value)> {
     let name = RESPONSES.objects.get(object)?;
     Some((name.as_str(), RESPONSES.schemas.get(name)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_method_name_maps_back_to_one_operation() {
+        assert_eq!(
+            BY_METHOD.len(),
+            all().len(),
+            "two operationIds share a method name"
+        );
+        assert_eq!(operation_id_of_method("get_user"), "GetUser");
+        assert_eq!(operation_id_of_method("get_m2m_tokens"), "getM2MTokens");
+        assert_eq!(
+            operation_id_of_method("not_an_operation"),
+            "not_an_operation"
+        );
+    }
 }

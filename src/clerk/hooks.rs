@@ -121,8 +121,9 @@ impl ClientHooks<CallContext> for Client {
     async fn exec(
         &self,
         request: reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
+        use crate::telemetry::metrics;
         let ctx = self.inner();
         if ctx.capture(&request) {
             // A dry run: nothing leaves the process.
@@ -150,7 +151,14 @@ impl ClientHooks<CallContext> for Client {
                     .await
                     .expect("the limiter is never closed");
                 ctx.start_attempt(attempt + 1);
-                self.client().execute(request).await
+                let started = std::time::Instant::now();
+                let outcome = self.client().execute(request).await;
+                metrics::clerk_request(
+                    super::catalog::operation_id_of_method(info.operation_id),
+                    outcome.as_ref().ok().map(|r| r.status().as_u16()),
+                    started.elapsed(),
+                );
+                outcome
             };
             ctx.record(&outcome);
             // A wait that would end past the call's deadline is not started: the caller gets this
@@ -161,6 +169,7 @@ impl ClientHooks<CallContext> for Client {
                 .filter(|d| tokio::time::Instant::now() + *d < ctx.deadline);
             match (spare, delay) {
                 (Some(again), Some(delay)) => {
+                    metrics::clerk_retry(super::catalog::operation_id_of_method(info.operation_id));
                     tracing::debug!(
                         attempt = attempt + 1,
                         delay_ms = delay.as_millis() as u64,

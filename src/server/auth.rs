@@ -9,6 +9,7 @@ use super::AppState;
 use super::edge::{Bearer, ClientAddr, RequestKey};
 use super::oauth::{Access, OAuthCaller, Refused, fingerprint};
 use super::refusal::{Refusal, code};
+use crate::telemetry::metrics;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -148,6 +149,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
     // server.
     let scope = state.oauth.as_ref().map(|rs| rs.scopes_for(Access::Write));
     let Some(token) = presented else {
+        metrics::auth_failure("missing");
         let msg = if state.oauth.is_some() {
             "Unauthorized: this server needs an OAuth access token (Authorization: Bearer …); its resource \
              metadata says where to get one"
@@ -173,6 +175,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             next.run(req).await
         }
         Err(Refused::Invalid(why)) => {
+            metrics::auth_failure("invalid_token");
             tracing::info!(reason = %why, "access token refused");
             if let Some(r) = charge(&state) {
                 return r;
@@ -189,10 +192,12 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             .into_response()
         }
         Err(Refused::NoAccess(why)) => {
+            metrics::auth_failure("no_access");
             tracing::info!(reason = %why, "access token grants no access");
             insufficient_scope(&state, &format!("Forbidden: {why}"), Access::Read)
         }
         Err(Refused::Unavailable(why)) => {
+            metrics::auth_failure("unavailable");
             tracing::warn!(reason = %why, "cannot check access tokens now");
             Refusal::limited(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -13,6 +13,7 @@ use crate::audit;
 use crate::clerk::catalog;
 use crate::config::Mode;
 use crate::results;
+use crate::telemetry::metrics;
 use crate::tools::{Filter, Invocation, Outcome, ToolDef, ToolError, preview, registry, toolsets};
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, ElicitationAction, Implementation,
@@ -271,7 +272,13 @@ impl ClerkMcp {
         let name = def.name();
         let (what, irreversible) = action;
         if let Some(state) = state {
-            return match c.answer(&state, responses.as_ref(), who, name, args) {
+            let answer = c.answer(&state, responses.as_ref(), who, name, args);
+            metrics::confirmation(match &answer {
+                Ok(ElicitationAction::Accept) => "accepted",
+                Ok(_) => "declined",
+                Err(_) => "refused",
+            });
+            return match answer {
                 Ok(ElicitationAction::Accept) => Ok(Some("user (input_required)")),
                 Ok(other) => Err(results::success(confirm::not_done(&other, &what), false).into()),
                 Err(refusal) => Err(results::error(
@@ -295,6 +302,7 @@ impl ClerkMcp {
             let targets =
                 confirm::describe_targets(&self.state.api, key.as_ref(), args, deadline).await;
             let question = confirm::question(&what, &targets, irreversible);
+            metrics::confirmation("asked");
             if modern {
                 return Err(c.ask(who, name, args, question).into());
             }
@@ -305,6 +313,8 @@ impl ClerkMcp {
                     Some(c.ttl.min(confirm::ELICIT_TIMEOUT_MAX)),
                 )
                 .await;
+            let accepted = matches!(&answer, Ok(r) if r.action == ElicitationAction::Accept);
+            metrics::confirmation(if accepted { "accepted" } else { "declined" });
             return match answer {
                 Ok(r) if r.action == ElicitationAction::Accept => Ok(Some("user (elicitation)")),
                 Ok(r) => {
@@ -321,7 +331,9 @@ impl ClerkMcp {
             };
         }
         match c.mode {
-            ConfirmMode::Always => Err(results::error(
+            ConfirmMode::Always => Err({
+                metrics::confirmation("refused");
+                results::error(
                 &ToolError::Refused(format!(
                     "{what} needs a person's confirmation, and this client cannot be asked (it does not declare \
                      elicitation{}). Use a client that supports elicitation (e.g. Claude Code, VS Code, Cursor), \
@@ -329,7 +341,7 @@ impl ClerkMcp {
                     if can_elicit { " on a 2026-07-28 request or a session" } else { "" }
                 ))
                 .to_json(),
-            )
+            )}
             .into()),
             _ => Ok(None),
         }
@@ -521,11 +533,13 @@ impl ServerHandler for ClerkMcp {
         {
             let _ = rl.charge_failure(*ip);
         }
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let took = started.elapsed();
+        let ms = took.as_secs_f64() * 1000.0;
         let kind = match &outcome.result {
             Ok(_) => "ok",
             Err(e) => e.kind(),
         };
+        metrics::tool_call(&name, kind, took);
         let parts = ctx.extensions.get::<http::request::Parts>();
         let request_key = parts.and_then(|p| p.extensions.get::<RequestKey>());
         if let (Some(audit), Some((arguments, targets, operations))) = (&self.state.audit, audited)

@@ -1,5 +1,6 @@
 //! The axum application: `/mcp` (rmcp's streamable HTTP service behind our layers) and
-//! `/api/health`, plus binding, the startup log line and graceful shutdown.
+//! `/api/health`, `/metrics` (here or on `--metrics-addr`), plus binding, the startup log line and
+//! graceful shutdown.
 //!
 //! Layers, outermost first: the edge (headers, Host/Origin, client address; every route), then on
 //! `/mcp` authentication, the rate limit, the rewrapping of rmcp's plain-text errors and the body
@@ -39,7 +40,7 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
         .layer(axum::middleware::from_fn(errors::jsonrpc_errors))
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
         .layer(from_fn_with_state(state.clone(), auth::guard));
-    let health_routes = Router::new()
+    let mut health_routes = Router::new()
         .route("/api/health", get(health::health))
         .route(
             "/.well-known/oauth-protected-resource",
@@ -51,6 +52,9 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
         )
         .layer(from_fn_with_state(state.clone(), limits::rate_limit))
         .with_state(state.clone());
+    if cfg.metrics_addr.is_none() {
+        health_routes = health_routes.merge(metrics_router(state.clone()));
+    }
     Router::new()
         .merge(health_routes)
         .merge(mcp_routes)
@@ -65,10 +69,34 @@ pub fn router(state: Arc<AppState>, shutdown: CancellationToken) -> Router {
         .layer(from_fn_with_state(state, edge::edge))
 }
 
+/// `GET /metrics`: Prometheus text format. Not behind the MCP access token: it holds no Clerk data
+/// and no label carries a caller's value.
+fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/metrics",
+            get(
+                |axum::extract::State(s): axum::extract::State<Arc<AppState>>| async move {
+                    let body = crate::telemetry::metrics::render(s.sessions.live().await);
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        body,
+                    )
+                },
+            ),
+        )
+        .with_state(state)
+}
+
 /// A server listening on a socket.
 pub struct Running {
     /// The bound address (useful with port 0).
     pub addr: SocketAddr,
+    /// Where `/metrics` is served when it has its own listener.
+    pub metrics_addr: Option<SocketAddr>,
     /// Cancel to shut down gracefully.
     pub shutdown: CancellationToken,
     /// Resolves when the server has stopped.
@@ -95,7 +123,26 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
         "clerk-mcp listening on http://{addr}/mcp"
     );
     tokio::spawn(super::memory::trim_when_idle(state.activity.clone()));
+    crate::telemetry::metrics::handle();
     let shutdown = CancellationToken::new();
+    let metrics_addr = match cfg.metrics_addr {
+        Some(a) => {
+            let l = tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| format!("cannot listen on --metrics-addr {a}: {e}"))?;
+            let bound = l.local_addr().map_err(|e| e.to_string())?;
+            let app = metrics_router(state.clone());
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(l, app)
+                    .with_graceful_shutdown(stop.cancelled_owned())
+                    .await;
+            });
+            tracing::info!(address = %bound, "metrics on http://{bound}/metrics");
+            Some(bound)
+        }
+        None => None,
+    };
     // rmcp's token ends SSE streams and sessions; it fires only after the grace period, so calls that are
     // in flight when shutdown starts can finish.
     let mcp_stop = CancellationToken::new();
@@ -126,6 +173,7 @@ pub async fn start(state: Arc<AppState>) -> Result<Running, String> {
     });
     Ok(Running {
         addr,
+        metrics_addr,
         shutdown,
         task,
     })

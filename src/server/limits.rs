@@ -88,6 +88,7 @@ impl ClientRateLimit {
             self.limiter.shrink_to_fit();
         }
         self.limiter.check_key(&key).map_err(|not_until| {
+            crate::telemetry::metrics::rate_limited();
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             Refusal::limited(

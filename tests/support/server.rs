@@ -39,6 +39,8 @@ pub fn state(flags: &[&str], secrets: Secrets) -> Arc<AppState> {
 /// A running server; stopped when dropped.
 pub struct TestServer {
     pub addr: std::net::SocketAddr,
+    /// The `--metrics-addr` listener, when one was asked for.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub state: Arc<AppState>,
     running: Option<http::Running>,
 }
@@ -72,6 +74,7 @@ pub async fn start(flags: &[&str], secrets: Secrets) -> TestServer {
     let running = http::start(state.clone()).await.expect("server starts");
     TestServer {
         addr: running.addr,
+        metrics_addr: running.metrics_addr,
         state,
         running: Some(running),
     }

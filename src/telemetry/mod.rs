@@ -1,0 +1,3 @@
+//! What operators watch: Prometheus metrics (`metrics`).
+
+pub mod metrics;
