@@ -213,6 +213,15 @@ pub struct ServeArgs {
     /// (e.g. 10.0.0.0/8,192.168.1.5/32). From anyone else those headers are ignored.
     #[arg(long, env = "MCP_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
+    /// Redis for limits shared by every replica: the per-client rate limit and each Clerk instance's
+    /// request budget (e.g. redis://redis:6379/0; a password belongs in the env var, not a flag).
+    /// Without it each replica limits alone; when Redis is down, too (health says degraded).
+    #[arg(long, env = "REDIS_URL", value_name = "URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Clerk's rate limit per 10 s for the instance, which calls wait for instead of meeting 429s
+    /// (default: Clerk's limits, 1000 for an sk_live_ key, 100 for sk_test_); 0 turns it off.
+    #[arg(long, env = "CLERK_RATE_LIMIT", value_name = "REQUESTS")]
+    pub clerk_rate_limit: Option<u32>,
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9464) instead of `/metrics` on the main
     /// listener: scrapers then need neither the allowed Host nor the rate-limit budget.
     #[arg(long, env = "MCP_METRICS_ADDR", value_name = "HOST:PORT")]
@@ -321,6 +330,16 @@ impl fmt::Debug for StateSecret {
     }
 }
 
+/// `REDIS_URL`, which may carry a password. `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisUrl(pub(crate) String);
+
+impl fmt::Debug for RedisUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RedisUrl(redacted)")
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -342,6 +361,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     /// A separate listener for `/metrics`.
     pub metrics_addr: Option<SocketAddr>,
+    /// Redis for shared limits.
+    pub redis_url: Option<RedisUrl>,
     /// Time to receive a request head (and the idle keep-alive limit).
     pub header_timeout: Duration,
     /// Time to receive a request body.
@@ -613,6 +634,12 @@ impl Config {
                     })
                 })
                 .transpose()?,
+            redis_url: args
+                .redis_url
+                .as_deref()
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(|u| RedisUrl(u.to_string())),
             header_timeout: Duration::from_secs(args.header_timeout.max(1)),
             body_timeout: Duration::from_secs(args.body_timeout.max(1)),
             max_connections: args
@@ -633,6 +660,7 @@ impl Config {
                     ..RetryPolicy::default()
                 },
                 max_concurrency: args.max_concurrency.max(1),
+                instance_limit: args.clerk_rate_limit,
             },
             call_deadline: Duration::from_secs(args.call_deadline.max(1)),
             filter,

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod clerk;
 pub mod codegen;
 pub mod config;
+pub mod ratelimit;
 pub mod results;
 pub mod server;
 pub mod telemetry;

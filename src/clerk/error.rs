@@ -68,6 +68,16 @@ pub enum ApiError {
         /// Attempts started before it passed.
         attempts: u32,
     },
+    /// The instance's request budget (Clerk's rate limit, kept by this server) had no room before
+    /// the call's deadline: nothing was sent.
+    #[error(
+        "not sent: this Clerk instance's request budget (Clerk's rate limit, shared by every replica of \
+         this server) has no room before the call's deadline; retry in {retry_after} s"
+    )]
+    Throttled {
+        /// Seconds until there is room.
+        retry_after: u64,
+    },
     /// The request did not complete: connection refused, DNS, TLS or timeout.
     #[error("could not reach the Clerk API: {message}")]
     Unreachable {
@@ -122,6 +132,7 @@ impl ApiError {
             ApiError::BadResponse { .. } => "bad_response",
             ApiError::Unreachable { .. } => "unreachable",
             ApiError::DeadlineExceeded { .. } => "deadline_exceeded",
+            ApiError::Throttled { .. } => "rate_limited",
         }
     }
 
@@ -155,6 +166,7 @@ impl ApiError {
                 status: Some(s), ..
             } => v["status"] = json!(s),
             ApiError::Unreachable { timeout, .. } => v["timeout"] = json!(timeout),
+            ApiError::Throttled { retry_after } => v["retry_after"] = json!(retry_after),
             ApiError::DeadlineExceeded { attempts, .. } => {
                 v["timeout"] = json!(true);
                 v["attempts"] = json!(attempts);

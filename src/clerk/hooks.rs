@@ -137,7 +137,24 @@ impl ClientHooks<CallContext> for Client {
         let method = request.method().clone();
         let mut request = request;
         let mut attempt = 0u32;
+        // The answer of the attempt before, kept while the next one waits for budget: if that wait
+        // cannot end before the deadline, the caller gets this answer.
+        let mut previous = None;
         loop {
+            if let Err(seconds) = ctx.take_budget().await {
+                if let Some(answer) = previous {
+                    return answer;
+                }
+                ctx.hold_back(seconds);
+                return Ok(reqwest::Response::from(
+                    http::Response::builder()
+                        .status(StatusCode::TOO_MANY_REQUESTS)
+                        .body(Vec::<u8>::new())
+                        .expect("a static response"),
+                ));
+            }
+            // Budget found: the earlier answer (and its connection) can go.
+            drop(previous.take());
             // Keep a copy only while another attempt is possible (bodies here are always in memory).
             let spare = if attempt + 1 < ctx.retry.max_attempts {
                 request.try_clone()
@@ -178,6 +195,7 @@ impl ClientHooks<CallContext> for Client {
                     tokio::time::sleep(delay).await;
                     request = again;
                     attempt += 1;
+                    previous = Some(outcome);
                 }
                 _ => return outcome,
             }

@@ -1,6 +1,7 @@
 //! Everything that talks to Clerk: the generated client (`generated`), the JSON entry point (`dispatch`),
 //! hooks applied to every call (`hooks`), the catalog, the secret key type and the error type.
 
+pub mod budget;
 pub mod catalog;
 pub mod dispatch;
 pub mod error;
@@ -37,6 +38,9 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Most Clerk requests in flight at once across all clients of this server.
     pub max_concurrency: usize,
+    /// Clerk's rate limit per 10 s for every instance (`None`: Clerk's published limits by kind of
+    /// key; `Some(0)`: no budget).
+    pub instance_limit: Option<u32>,
 }
 
 impl Default for ClientConfig {
@@ -47,6 +51,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             max_concurrency: 64,
+            instance_limit: None,
         }
     }
 }
@@ -88,6 +93,8 @@ pub struct Observed {
     pub retry_after: Option<u64>,
     /// Attempts made.
     pub attempts: u32,
+    /// Seconds until the instance's budget has room, when an attempt was held back for lack of it.
+    pub held_back: Option<u64>,
 }
 
 /// The per-call value inside the generated client: whose key to use and the shared limits.
@@ -99,6 +106,7 @@ pub struct CallContext {
     key: SecretKey,
     retry: RetryPolicy,
     limiter: Arc<Semaphore>,
+    budget: Arc<budget::Budget>,
     observed: Arc<Mutex<Observed>>,
     /// When the whole tool call must be answered; no retry wait may run past it.
     deadline: Instant,
@@ -139,6 +147,29 @@ impl WireRequest {
 }
 
 impl CallContext {
+    /// Waits for room in the instance's request budget, within the deadline; `Err(seconds)` when
+    /// there will be none before it (the attempt is then not made).
+    async fn take_budget(&self) -> Result<(), u64> {
+        loop {
+            match self.budget.take(&self.key).await {
+                Ok(()) => return Ok(()),
+                Err(wait) if Instant::now() + wait < self.deadline => {
+                    crate::telemetry::metrics::clerk_budget_wait();
+                    tokio::time::sleep(wait).await;
+                }
+                Err(wait) => return Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+            }
+        }
+    }
+
+    /// Records that an attempt was held back for lack of budget.
+    fn hold_back(&self, seconds: u64) {
+        self.observed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .held_back = Some(seconds);
+    }
+
     /// Counts an attempt as it starts (one cut short by the deadline still counts).
     fn start_attempt(&self, attempt: u32) {
         self.observed
@@ -179,6 +210,7 @@ pub struct ClerkApi {
     base_url: Arc<str>,
     retry: RetryPolicy,
     limiter: Arc<Semaphore>,
+    budget: Arc<budget::Budget>,
 }
 
 /// The outcome of [`ClerkApi::call`], with what the transport observed.
@@ -193,6 +225,15 @@ pub struct CallOutcome {
 impl ClerkApi {
     /// Builds the pooled client. Fails only when TLS cannot be initialised.
     pub fn new(cfg: &ClientConfig) -> Result<ClerkApi, String> {
+        Self::with_shared_limits(cfg, None)
+    }
+
+    /// As [`ClerkApi::new`], with the per-instance request budget kept in Redis (shared by every
+    /// replica) when `shared` is given.
+    pub fn with_shared_limits(
+        cfg: &ClientConfig,
+        shared: Option<Arc<crate::ratelimit::Shared>>,
+    ) -> Result<ClerkApi, String> {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!(
@@ -213,6 +254,7 @@ impl ClerkApi {
             base_url: Arc::from(cfg.base_url.trim_end_matches('/')),
             retry: cfg.retry,
             limiter: Arc::new(Semaphore::new(cfg.max_concurrency.max(1))),
+            budget: Arc::new(budget::Budget::new(cfg.instance_limit, shared)),
         })
     }
 
@@ -255,19 +297,23 @@ impl ClerkApi {
             key: key.clone(),
             retry: self.retry,
             limiter: self.limiter.clone(),
+            budget: self.budget.clone(),
             observed: Arc::default(),
             deadline,
             preview: None,
         };
         let client = generated::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
         let budget = deadline.saturating_duration_since(Instant::now());
-        let result = match tokio::time::timeout_at(deadline, (call.send)(&client)).await {
+        let mut result = match tokio::time::timeout_at(deadline, (call.send)(&client)).await {
             Ok(r) => r,
             Err(_) => Err(ApiError::DeadlineExceeded {
                 seconds: budget.as_secs_f64(),
                 attempts: client.inner.observed().attempts,
             }),
         };
+        if let Some(retry_after) = client.inner.observed().held_back {
+            result = Err(ApiError::Throttled { retry_after });
+        }
         CallOutcome {
             result,
             attempts: client.inner.observed().attempts,
@@ -286,6 +332,7 @@ impl ClerkApi {
             key: key.clone(),
             retry: self.retry,
             limiter: self.limiter.clone(),
+            budget: self.budget.clone(),
             observed: Arc::default(),
             deadline: Instant::now(),
             preview: Some(slot.clone()),

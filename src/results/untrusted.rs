@@ -19,7 +19,7 @@ fn boundary() -> String {
         // No OS randomness (never seen on Linux): still unpredictable enough to a data author.
         bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// Bytes the notice and tags add around the JSON (for the result budget).

@@ -137,9 +137,13 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         return next.run(req).await;
     }
     let addr = req.extensions().get::<ClientAddr>().map(|a| a.0);
-    let charge = |state: &AppState| -> Option<Response> {
+    let charge = async |state: &AppState| -> Option<Response> {
         match (&state.rate_limit, addr) {
-            (Some(rl), Some(ip)) => rl.charge_failure(ip).err().map(IntoResponse::into_response),
+            (Some(rl), Some(ip)) => rl
+                .charge_failure(ip)
+                .await
+                .err()
+                .map(IntoResponse::into_response),
             _ => None,
         }
     };
@@ -177,7 +181,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         Err(Refused::Invalid(why)) => {
             metrics::auth_failure("invalid_token");
             tracing::info!(reason = %why, "access token refused");
-            if let Some(r) = charge(&state) {
+            if let Some(r) = charge(&state).await {
                 return r;
             }
             Refusal::new(

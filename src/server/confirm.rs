@@ -110,10 +110,7 @@ impl std::fmt::Debug for Confirmations {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// A digest of the arguments that does not depend on key order.
@@ -179,7 +176,7 @@ impl Confirmations {
             who: sha256_hex(who.as_bytes()),
             tool: tool.to_string(),
             args: digest(args),
-            nonce: nonce.iter().map(|b| format!("{b:02x}")).collect(),
+            nonce: hex::encode(nonce),
         };
         let state = self
             .codec

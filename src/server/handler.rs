@@ -531,7 +531,7 @@ impl ServerHandler for ClerkMcp {
                     .and_then(|p| p.extensions.get::<ClientAddr>()),
             )
         {
-            let _ = rl.charge_failure(*ip);
+            let _ = rl.charge_failure(*ip).await;
         }
         let took = started.elapsed();
         let ms = took.as_secs_f64() * 1000.0;

@@ -118,7 +118,8 @@ pub async fn health(State(state): State<Arc<AppState>>, parts: Parts) -> Json<Va
         },
     };
     let audit_broken = state.audit.as_ref().is_some_and(|a| !a.healthy());
-    let degraded = audit_broken || result.as_ref().is_some_and(|p| !p.connected);
+    let redis_down = state.shared_limits.as_ref().is_some_and(|s| !s.healthy());
+    let degraded = audit_broken || redis_down || result.as_ref().is_some_and(|p| !p.connected);
     let mut body = json!({
         "status": if degraded { "degraded" } else { "ok" },
         "mode": state.config.mode.as_str(),
@@ -128,6 +129,15 @@ pub async fn health(State(state): State<Arc<AppState>>, parts: Parts) -> Json<Va
     let mut details: Vec<String> = result.and_then(|p| p.detail).into_iter().collect();
     if audit_broken {
         details.push("the audit log cannot be written: writes are refused".into());
+    }
+    if redis_down {
+        details.push(
+            "Redis does not answer: each replica applies the rate limits alone until it does"
+                .into(),
+        );
+    }
+    if state.shared_limits.is_some() {
+        body["sharedLimits"] = json!(if redis_down { "local" } else { "redis" });
     }
     if !details.is_empty() {
         body["detail"] = json!(details.join("; "));

@@ -6,11 +6,15 @@
 //! the client address (two teams behind one proxy are limited separately, and a caller cannot leave
 //! its address's budget by inventing keys, since the address stays in the key); otherwise the client
 //! address. A failed authentication is charged to the address it came from.
+//!
+//! With Redis (`--redis-url`) the limit is counted there, so it holds across replicas; when Redis
+//! does not answer, each replica counts alone (`crate::ratelimit`).
 
 use super::AppState;
 use super::auth::Principal;
 use super::edge::{ClientAddr, RequestKey};
 use super::refusal::Refusal;
+use crate::ratelimit::{Rate, Shared};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -23,6 +27,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Who a request counts against.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -60,6 +65,16 @@ impl ClientKey {
             _ => ClientKey::Addr(addr),
         }
     }
+
+    /// The key's name in Redis: the same on every replica, and no secret in it.
+    fn shared_name(&self) -> String {
+        match self {
+            ClientKey::Token(i) => format!("client:token:{i}"),
+            ClientKey::Subject(d) => format!("client:sub:{}", hex::encode(&d[..16])),
+            ClientKey::Key(d, ip) => format!("client:key:{}:{ip}", hex::encode(&d[..16])),
+            ClientKey::Addr(ip) => format!("client:addr:{ip}"),
+        }
+    }
 }
 
 /// Requests per minute per client, with a burst of the same size.
@@ -67,29 +82,48 @@ pub struct ClientRateLimit {
     limiter: DefaultKeyedRateLimiter<ClientKey>,
     per_minute: u32,
     seen: AtomicU64,
+    shared: Option<Arc<Shared>>,
 }
 
 impl ClientRateLimit {
     /// `None` when `per_minute` is 0 (disabled).
-    pub fn new(per_minute: u32) -> Option<ClientRateLimit> {
+    pub fn new(per_minute: u32, shared: Option<Arc<Shared>>) -> Option<ClientRateLimit> {
         let n = NonZeroU32::new(per_minute)?;
         Some(ClientRateLimit {
             limiter: RateLimiter::keyed(Quota::per_minute(n)),
             per_minute,
             seen: AtomicU64::new(0),
+            shared,
         })
     }
 
     /// Counts one request against `key`; the refusal says when to retry.
-    pub fn check(&self, key: ClientKey) -> Result<(), Refusal> {
-        // Forget idle clients now and then so the table cannot grow without bound.
-        if self.seen.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-            self.limiter.retain_recent();
-            self.limiter.shrink_to_fit();
-        }
-        self.limiter.check_key(&key).map_err(|not_until| {
+    pub async fn check(&self, key: ClientKey) -> Result<(), Refusal> {
+        let shared = match &self.shared {
+            Some(s) => {
+                let rate = Rate {
+                    interval: Duration::from_secs(60) / self.per_minute,
+                    burst: self.per_minute,
+                };
+                s.check(&key.shared_name(), rate).await
+            }
+            None => None,
+        };
+        let verdict = match shared {
+            Some(v) => v,
+            None => {
+                // Forget idle clients now and then so the table cannot grow without bound.
+                if self.seen.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+                    self.limiter.retain_recent();
+                    self.limiter.shrink_to_fit();
+                }
+                self.limiter
+                    .check_key(&key)
+                    .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+            }
+        };
+        verdict.map_err(|wait| {
             crate::telemetry::metrics::rate_limited();
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             Refusal::limited(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -104,15 +138,15 @@ impl ClientRateLimit {
 
     /// Charges a failed authentication (a wrong access token, a Clerk key Clerk refused) to the
     /// address it came from.
-    pub fn charge_failure(&self, addr: IpAddr) -> Result<(), Refusal> {
-        self.check(ClientKey::Addr(addr))
+    pub async fn charge_failure(&self, addr: IpAddr) -> Result<(), Refusal> {
+        self.check(ClientKey::Addr(addr)).await
     }
 }
 
 /// The rate-limit middleware: after authentication, so a verified token is the key.
 pub async fn rate_limit(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     if let Some(rl) = &state.rate_limit
-        && let Err(r) = rl.check(ClientKey::of(&req))
+        && let Err(r) = rl.check(ClientKey::of(&req)).await
     {
         return r.into_response();
     }

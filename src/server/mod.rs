@@ -37,6 +37,8 @@ pub struct AppState {
     pub health: health::HealthCache,
     /// The per-client rate limit, when enabled.
     pub rate_limit: Option<limits::ClientRateLimit>,
+    /// Redis, when limits are shared by several replicas.
+    pub shared_limits: Option<Arc<crate::ratelimit::Shared>>,
     /// Request counter for returning memory after bursts.
     pub activity: Arc<memory::Activity>,
     /// Legacy sessions (also handed to rmcp).
@@ -52,8 +54,16 @@ pub struct AppState {
 impl AppState {
     /// Builds the shared state.
     pub fn new(config: Config, registry: Registry) -> Result<Arc<AppState>, String> {
-        let api = ClerkApi::new(&config.client)?;
-        let rate_limit = limits::ClientRateLimit::new(config.rate_limit);
+        let shared = config
+            .redis_url
+            .as_ref()
+            .map(|u| crate::ratelimit::Shared::new(&u.0, "clerk-mcp").map(Arc::new))
+            .transpose()?;
+        if let Some(s) = &shared {
+            tracing::info!(redis = %s.location, "limits are shared through Redis");
+        }
+        let api = ClerkApi::with_shared_limits(&config.client, shared.clone())?;
+        let rate_limit = limits::ClientRateLimit::new(config.rate_limit, shared.clone());
         let oauth = config
             .oauth
             .clone()
@@ -75,6 +85,7 @@ impl AppState {
             api,
             health: Default::default(),
             rate_limit,
+            shared_limits: shared,
             activity: Default::default(),
             sessions: Arc::new(sessions::CappedSessions::new(
                 config.session_idle_timeout,

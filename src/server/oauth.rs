@@ -610,13 +610,7 @@ fn read_opaque(body: &Value) -> (Verified, Instant) {
 /// apart, useless to recover either.
 pub fn fingerprint(secret: &str) -> String {
     let d = Sha256::digest(secret.as_bytes());
-    format!(
-        "sha256:{}",
-        d.iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    )
+    format!("sha256:{}", hex::encode(&d[..6]))
 }
 
 #[cfg(test)]

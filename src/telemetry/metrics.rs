@@ -77,6 +77,14 @@ fn describe() {
         "clerk_mcp_confirmations_total",
         "Destructive calls put to a person, by result (asked, accepted, declined, refused)."
     );
+    describe_counter!(
+        "clerk_mcp_clerk_budget_waits_total",
+        "Requests to Clerk that waited for room in the instance's request budget."
+    );
+    describe_counter!(
+        "clerk_mcp_redis_errors_total",
+        "Limit checks Redis did not answer (the replica then limited alone)."
+    );
     describe_gauge!(
         "clerk_mcp_build_info",
         "Always 1; the labels say which build runs."
@@ -101,6 +109,16 @@ pub fn clerk_request(operation: &'static str, status: Option<u16>, took: Duratio
 /// A request to Clerk is tried again.
 pub fn clerk_retry(operation: &'static str) {
     counter!("clerk_mcp_clerk_retries_total", "operation" => operation).increment(1);
+}
+
+/// A request to Clerk waits for room in its instance's budget.
+pub fn clerk_budget_wait() {
+    counter!("clerk_mcp_clerk_budget_waits_total").increment(1);
+}
+
+/// Redis did not answer a limit check.
+pub fn redis_error() {
+    counter!("clerk_mcp_redis_errors_total").increment(1);
 }
 
 /// A request refused by the rate limit.

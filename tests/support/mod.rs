@@ -7,5 +7,6 @@ pub mod node;
 pub mod oauth;
 pub mod plan;
 pub mod python;
+pub mod redis;
 pub mod server;
 pub mod ts_client;

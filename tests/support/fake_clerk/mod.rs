@@ -120,6 +120,11 @@ struct Shared {
     store: Store,
     seen: Vec<Seen>,
     faults: VecDeque<Fault>,
+    /// Clerk's rate limit, when set: at most `.0` requests in any `.1`, as Clerk applies per
+    /// instance; past it a 429 with `Retry-After`, counted in `throttled`.
+    rate_limit: Option<(usize, Duration)>,
+    recent: VecDeque<std::time::Instant>,
+    throttled: usize,
 }
 
 /// Handle to a running fake; the server stops when the handle is dropped.
@@ -183,6 +188,16 @@ impl FakeClerk {
     pub fn clear_requests(&self) {
         self.shared.lock().unwrap().seen.clear();
     }
+    /// Answers 429 past `limit` requests in any `window` (a sliding window, as Clerk documents).
+    pub fn set_rate_limit(&self, limit: usize, window: Duration) {
+        self.shared.lock().unwrap().rate_limit = Some((limit, window));
+    }
+
+    /// 429s sent because of [`FakeClerk::set_rate_limit`].
+    pub fn throttled(&self) -> usize {
+        self.shared.lock().unwrap().throttled
+    }
+
     pub fn push_fault(&self, f: Fault) {
         self.shared.lock().unwrap().faults.push_back(f);
     }
@@ -449,6 +464,37 @@ async fn handle(
         });
         idx.and_then(|i| g.faults.remove(i))
     };
+    {
+        let mut g = shared.lock().unwrap();
+        if let Some((limit, window)) = g.rate_limit {
+            let now = std::time::Instant::now();
+            while g
+                .recent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= window)
+            {
+                g.recent.pop_front();
+            }
+            if g.recent.len() >= limit {
+                g.throttled += 1;
+                let wait = window - now.duration_since(g.recent[0]);
+                let mut resp = clerk_error(
+                    &mut g.store,
+                    429,
+                    "too_many_requests",
+                    "Too Many Requests",
+                    "Rate limit exceeded",
+                    Value::Null,
+                );
+                resp.headers_mut().insert(
+                    "retry-after",
+                    (wait.as_secs() + 1).to_string().parse().unwrap(),
+                );
+                return resp;
+            }
+            g.recent.push_back(now);
+        }
+    }
     if let Some(f) = fault {
         tokio::time::sleep(f.delay).await;
         let mut resp = (StatusCode::from_u16(f.status).unwrap(), f.body).into_response();
