@@ -1,7 +1,7 @@
 //! The `clerk-mcp` command line: `serve` (default), `stdio`, `tools`, `api list`, `spec diff|pin`.
 
 use clap::{Parser, Subcommand};
-use clerk_mcp::config::{Config, FilterArgs, LogFormat, Secrets, ServeArgs};
+use clerk_mcp::config::{Config, FilterArgs, Secrets, ServeArgs};
 use clerk_mcp::{clerk, codegen, server, tools};
 use std::process::ExitCode;
 
@@ -66,32 +66,6 @@ enum SpecCommand {
         #[arg(long, default_value = "https://github.com/clerk/openapi-specs")]
         source: String,
     },
-}
-
-/// rmcp dumps whole JSON-RPC messages (tool arguments and results, which hold metadata and personal
-/// data) at debug and trace level from this target; those events are dropped whatever the filter says.
-const MESSAGE_DUMP_TARGET: &str = "rmcp::service";
-
-fn init_logging(format: LogFormat, filter: &str) {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::{EnvFilter, Layer, filter::filter_fn, fmt};
-    let env = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let no_dumps = filter_fn(|m| {
-        !(m.target().starts_with(MESSAGE_DUMP_TARGET) && *m.level() > tracing::Level::INFO)
-    });
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let layer = fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(ansi);
-    let layer = match format {
-        LogFormat::Json => layer.json().flatten_event(true).boxed(),
-        LogFormat::Text => layer.boxed(),
-    };
-    tracing_subscriber::registry()
-        .with(layer.with_filter(env).with_filter(no_dumps))
-        .init();
 }
 
 fn read(path: &std::path::Path) -> Result<String, String> {
@@ -179,7 +153,6 @@ fn print_out(text: &str) -> Result<(), String> {
 }
 
 async fn serve(args: ServeArgs, stdio: bool) -> Result<(), String> {
-    init_logging(args.log_format, &args.log_level);
     let reg = tools::all();
     let config = Config::build(&args, &Secrets::from_env(), &reg, stdio)?;
     let state = server::AppState::new(config, reg)?;
@@ -241,6 +214,20 @@ fn main() -> ExitCode {
     // A .env in the working directory fills in variables the environment does not already set.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
+    // Logs and traces are set up before the runtime: the trace exporter's HTTP client has its own
+    // thread, and its guard flushes after the runtime is gone.
+    let serving = match &cli.command {
+        None => Some(&cli.serve),
+        Some(Command::Serve(a) | Command::Stdio(a)) => Some(a),
+        _ => None,
+    };
+    let _telemetry = match serving.map(|a| clerk_mcp::telemetry::init(a.log_format, &a.log_level)) {
+        Some(Err(e)) => {
+            eprintln!("clerk-mcp: {e}");
+            return ExitCode::from(2);
+        }
+        other => other.map(Result::ok),
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -251,7 +238,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(cli)) {
+    let outcome = rt.block_on(run(cli));
+    // In-flight work (and its spans) ends with the runtime, before the guard flushes.
+    drop(rt);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("clerk-mcp: {e}");

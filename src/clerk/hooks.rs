@@ -4,6 +4,7 @@
 
 use super::CallContext;
 use super::generated::Client;
+use crate::telemetry::traces;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
@@ -124,6 +125,7 @@ impl ClientHooks<CallContext> for Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         use crate::telemetry::metrics;
+        use tracing::Instrument;
         let ctx = self.inner();
         if ctx.capture(&request) {
             // A dry run: nothing leaves the process.
@@ -169,9 +171,34 @@ impl ClientHooks<CallContext> for Client {
                     .expect("the limiter is never closed");
                 ctx.start_attempt(attempt + 1);
                 let started = std::time::Instant::now();
-                let outcome = self.client().execute(request).await;
+                let operation = super::catalog::operation_id_of_method(info.operation_id);
+                let span = tracing::debug_span!(
+                    target: traces::TARGET,
+                    "clerk.request",
+                    otel.name = %format!("clerk {operation}"),
+                    otel.kind = "client",
+                    clerk.operation = operation,
+                    http.request.method = %method,
+                    attempt = attempt + 1,
+                    http.response.status_code = tracing::field::Empty,
+                    clerk_trace_id = tracing::field::Empty,
+                    otel.status_code = tracing::field::Empty,
+                );
+                traces::inject(&span, request.headers_mut());
+                let outcome = match self
+                    .client()
+                    .execute(request)
+                    .instrument(span.clone())
+                    .await
+                {
+                    Ok(r) => traced_response(r, &span).await,
+                    Err(e) => {
+                        span.record("otel.status_code", "ERROR");
+                        Err(e)
+                    }
+                };
                 metrics::clerk_request(
-                    super::catalog::operation_id_of_method(info.operation_id),
+                    operation,
                     outcome.as_ref().ok().map(|r| r.status().as_u16()),
                     started.elapsed(),
                 );
@@ -201,4 +228,38 @@ impl ClientHooks<CallContext> for Client {
             }
         }
     }
+}
+
+/// Records a response's status in its span and, for an error with tracing on, Clerk's trace id
+/// from the (small) error body, which is read here and put back unchanged for the caller.
+async fn traced_response(
+    r: reqwest::Response,
+    span: &tracing::Span,
+) -> reqwest::Result<reqwest::Response> {
+    let status = r.status();
+    span.record("http.response.status_code", status.as_u16());
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Ok(r);
+    }
+    span.record("otel.status_code", "ERROR");
+    if !traces::enabled() {
+        return Ok(r);
+    }
+    let (version, headers) = (r.version(), r.headers().clone());
+    let body = r.bytes().await?;
+    if let Some(id) = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .as_ref()
+        .and_then(|v| v.get("clerk_trace_id"))
+        .and_then(serde_json::Value::as_str)
+    {
+        span.record("clerk_trace_id", id);
+    }
+    let mut rebuilt = http::Response::builder().status(status).version(version);
+    if let Some(h) = rebuilt.headers_mut() {
+        *h = headers;
+    }
+    Ok(reqwest::Response::from(
+        rebuilt.body(body).expect("parts of a valid response"),
+    ))
 }

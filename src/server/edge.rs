@@ -12,6 +12,7 @@ use super::AppState;
 use super::refusal::Refusal;
 use crate::clerk::{KeyError, SecretKey};
 use crate::config::Mode;
+use crate::telemetry::traces;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, header};
 use axum::middleware::Next;
@@ -295,6 +296,29 @@ fn bearer(headers: &HeaderMap) -> Option<Bearer> {
 
 /// The edge middleware, outermost on every route.
 pub async fn edge(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let span = tracing::debug_span!(
+        target: traces::TARGET,
+        "mcp.request",
+        otel.name = %format!("{} {}", req.method(), req.uri().path()),
+        otel.kind = "server",
+        http.request.method = %req.method(),
+        url.path = %req.uri().path(),
+        http.response.status_code = tracing::field::Empty,
+    );
+    traces::continue_from_headers(&span, req.headers());
+    req.extensions_mut().insert(RequestSpan(span.clone()));
+    let response = checks(state, req, next).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
+    response
+}
+
+/// The span of the HTTP request, for the spans of what it does (a tool call is answered in a task
+/// of its own, so it names its parent explicitly).
+#[derive(Clone, Debug)]
+pub struct RequestSpan(pub tracing::Span);
+
+async fn checks(state: Arc<AppState>, mut req: Request, next: Next) -> Response {
     state.activity.touch();
     for name in &SINGLE {
         if req.headers().get_all(name).iter().nth(1).is_some() {

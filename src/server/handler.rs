@@ -13,7 +13,7 @@ use crate::audit;
 use crate::clerk::catalog;
 use crate::config::Mode;
 use crate::results;
-use crate::telemetry::metrics;
+use crate::telemetry::{metrics, traces};
 use crate::tools::{Filter, Invocation, Outcome, ToolDef, ToolError, preview, registry, toolsets};
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, ElicitationAction, Implementation,
@@ -25,6 +25,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument;
 
 /// How long clients may cache `tools/list`.
 const TOOLS_TTL_MS: u64 = 300_000;
@@ -70,6 +71,31 @@ pub struct ClerkMcp {
 }
 
 impl ClerkMcp {
+    /// The span of one tool call: under the HTTP request's span, or continuing the trace of a
+    /// `traceparent` the client put in the request's `_meta`. Unknown tool names are not span names.
+    fn tool_span(&self, name: &str, ctx: &RequestContext<RoleServer>) -> tracing::Span {
+        let tool = if self.state.registry.get(name).is_some() {
+            name
+        } else {
+            "unknown"
+        };
+        let parent = ctx
+            .extensions
+            .get::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<super::edge::RequestSpan>())
+            .and_then(|s| s.0.id());
+        let span = tracing::debug_span!(
+            target: traces::TARGET,
+            parent: parent,
+            "tools/call",
+            otel.name = %format!("tools/call {tool}"),
+            mcp.tool = %tool,
+            outcome = tracing::field::Empty,
+        );
+        traces::continue_from_meta(&span, &ctx.meta.0.0);
+        span
+    }
+
     /// A handler over the shared state.
     pub fn new(state: Arc<AppState>, transport: Transport) -> ClerkMcp {
         ClerkMcp { state, transport }
@@ -402,191 +428,197 @@ impl ServerHandler for ClerkMcp {
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let name = request.name.to_string();
-        let Some(def) = self.state.registry.get(&name) else {
-            return Err(McpError::invalid_params(
-                format!("unknown tool `{name}`; tools/list shows the available tools"),
-                None,
-            ));
-        };
-        let req = self.request_filter(&ctx)?;
-        let principal = self.principal(&ctx);
-        let access = Self::access_filter(&principal);
-        for (f, source) in [
-            (&self.state.config.filter, "on this server"),
-            (&req, "by this request's X-MCP-* headers"),
-            (&access, "for this caller's access"),
-        ] {
-            if let Some(why) = f.refusal(def, source) {
+        let span = self.tool_span(&request.name, &ctx);
+        async move {
+            let name = request.name.to_string();
+            let Some(def) = self.state.registry.get(&name) else {
                 return Err(McpError::invalid_params(
-                    format!("tool `{name}` is not available: {why}"),
+                    format!("unknown tool `{name}`; tools/list shows the available tools"),
                     None,
                 ));
-            }
-        }
-        let (state, responses) = (
-            request.request_state.clone(),
-            request.input_responses.clone(),
-        );
-        let mut args = request.arguments.map(Value::Object).unwrap_or(Value::Null);
-        if let Err(why) = super::limits::check_arguments(&args) {
-            return Ok(results::error(&ToolError::InvalidArguments(why).to_json()).into());
-        }
-        let dry_run = match preview::take(&mut args) {
-            Ok(true) if def.read_only => {
-                return Ok(results::error(&preview::not_for_reads(&name).to_json()).into());
-            }
-            Ok(d) => d,
-            Err(e) => return Ok(results::error(&e.to_json()).into()),
-        };
-        let filters = [&self.state.config.filter, &req, &access];
-        let writes = Self::writes(def, &args);
-        let bulk = Self::bulk_size(def, &args);
-        if writes && bulk > self.state.config.max_bulk {
-            let max = self.state.config.max_bulk;
-            return Ok(results::error(
-                &ToolError::Refused(format!(
-                    "this call would change {bulk} objects at once; this server allows at most {max} per call \
-                     (--max-bulk). Split it into calls of at most {max} items each, or ask the operator to raise \
-                     --max-bulk. Nothing was done."
-                ))
-                .to_json(),
-            )
-            .into());
-        }
-        // An action that cannot be recorded does not happen.
-        if writes
-            && let Some(audit) = &self.state.audit
-            && !audit.healthy()
-        {
-            return Ok(results::error(&ToolError::Refused(
-                "this server's audit log cannot be written, so it refuses changes until an operator fixes it \
-                 (reads still work)"
-                    .into(),
-            )
-            .to_json())
-            .into());
-        }
-        let request_key = ctx
-            .extensions
-            .get::<http::request::Parts>()
-            .and_then(|p| p.extensions.get::<RequestKey>())
-            .cloned();
-        let mut confirmed = None;
-        if writes
-            && !dry_run
-            && self.state.confirm.mode != ConfirmMode::Never
-            && let Some(action) = Self::destructive(def, &args)
-        {
-            let who = principal.label(request_key.as_ref());
-            match self
-                .confirm(def, &args, &who, state, responses, action, &ctx)
-                .await
-            {
-                Ok(how) => confirmed = how,
-                Err(answer) => return Ok(answer),
-            }
-        }
-        let audited = self
-            .state
-            .audit
-            .as_ref()
-            .filter(|a| writes || a.reads)
-            .map(|_| {
-                (
-                    audit::masked(&args),
-                    audit::targets(&args),
-                    Self::operations(def, &args),
-                )
-            });
-        let started = Instant::now();
-        let key = match def.handler.needs_key() {
-            true => Some(self.key(&ctx)),
-            false => None,
-        };
-        let outcome = match &key {
-            Some(Err(e)) => Outcome::failed(None, e.clone()),
-            _ => {
-                let inv = Invocation {
-                    api: &self.state.api,
-                    key: key.as_ref().and_then(|k| k.as_ref().ok()),
-                    expose_private_metadata: self.state.config.expose_private_metadata,
-                    filters: &filters,
-                    deadline: tokio::time::Instant::now() + self.state.config.call_deadline,
-                    max_result_tokens: self.state.config.max_result_tokens,
-                    untrusted_notice: self.clerk_data_notice(def),
-                    dry_run,
-                };
-                def.handler.call(&inv, args).await
-            }
-        };
-        // A key Clerk refuses is a failed authentication, charged to the caller's address like a wrong
-        // access token, so inventing keys does not buy a fresh rate-limit budget per key.
-        if self.state.config.mode == Mode::Public
-            && outcome.status == Some(401)
-            && let (Some(rl), Some(ClientAddr(ip))) = (
-                &self.state.rate_limit,
-                ctx.extensions
-                    .get::<http::request::Parts>()
-                    .and_then(|p| p.extensions.get::<ClientAddr>()),
-            )
-        {
-            let _ = rl.charge_failure(*ip).await;
-        }
-        let took = started.elapsed();
-        let ms = took.as_secs_f64() * 1000.0;
-        let kind = match &outcome.result {
-            Ok(_) => "ok",
-            Err(e) => e.kind(),
-        };
-        metrics::tool_call(&name, kind, took);
-        let parts = ctx.extensions.get::<http::request::Parts>();
-        let request_key = parts.and_then(|p| p.extensions.get::<RequestKey>());
-        if let (Some(audit), Some((arguments, targets, operations))) = (&self.state.audit, audited)
-        {
-            let clerk_code = match &outcome.result {
-                Err(ToolError::Api(crate::clerk::ApiError::Clerk { errors, .. })) => {
-                    errors.first().map(|e| e.code.clone())
-                }
-                _ => None,
             };
-            let entry = serde_json::json!({
-                "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                "request_id": serde_json::to_value(&ctx.id).unwrap_or_default(),
-                "principal": principal.describe(request_key),
-                "peer": parts.and_then(|p| p.extensions.get::<ClientAddr>()).map(|a| a.0.to_string()),
-                "tool": name,
-                "writes": writes && !dry_run,
-                "dry_run": dry_run,
-                "confirmed_by": confirmed,
-                "operations": operations,
-                "targets": targets,
-                "arguments": arguments,
-                "outcome": kind,
-                "status": outcome.status,
-                "clerk_code": clerk_code,
-                "clerk_trace_id": outcome.trace_id(),
-                "duration_ms": (ms * 10.0).round() / 10.0,
-            });
-            // The change happened; its record failing is logged and turns further writes away.
-            let _ = audit.record(&entry);
+            let req = self.request_filter(&ctx)?;
+            let principal = self.principal(&ctx);
+            let access = Self::access_filter(&principal);
+            for (f, source) in [
+                (&self.state.config.filter, "on this server"),
+                (&req, "by this request's X-MCP-* headers"),
+                (&access, "for this caller's access"),
+            ] {
+                if let Some(why) = f.refusal(def, source) {
+                    return Err(McpError::invalid_params(
+                        format!("tool `{name}` is not available: {why}"),
+                        None,
+                    ));
+                }
+            }
+            let (state, responses) = (
+                request.request_state.clone(),
+                request.input_responses.clone(),
+            );
+            let mut args = request.arguments.map(Value::Object).unwrap_or(Value::Null);
+            if let Err(why) = super::limits::check_arguments(&args) {
+                return Ok(results::error(&ToolError::InvalidArguments(why).to_json()).into());
+            }
+            let dry_run = match preview::take(&mut args) {
+                Ok(true) if def.read_only => {
+                    return Ok(results::error(&preview::not_for_reads(&name).to_json()).into());
+                }
+                Ok(d) => d,
+                Err(e) => return Ok(results::error(&e.to_json()).into()),
+            };
+            let filters = [&self.state.config.filter, &req, &access];
+            let writes = Self::writes(def, &args);
+            let bulk = Self::bulk_size(def, &args);
+            if writes && bulk > self.state.config.max_bulk {
+                let max = self.state.config.max_bulk;
+                return Ok(results::error(
+                    &ToolError::Refused(format!(
+                        "this call would change {bulk} objects at once; this server allows at most {max} per call \
+                         (--max-bulk). Split it into calls of at most {max} items each, or ask the operator to raise \
+                         --max-bulk. Nothing was done."
+                    ))
+                    .to_json(),
+                )
+                .into());
+            }
+            // An action that cannot be recorded does not happen.
+            if writes
+                && let Some(audit) = &self.state.audit
+                && !audit.healthy()
+            {
+                return Ok(results::error(&ToolError::Refused(
+                    "this server's audit log cannot be written, so it refuses changes until an operator fixes it \
+                     (reads still work)"
+                        .into(),
+                )
+                .to_json())
+                .into());
+            }
+            let request_key = ctx
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<RequestKey>())
+                .cloned();
+            let mut confirmed = None;
+            if writes
+                && !dry_run
+                && self.state.confirm.mode != ConfirmMode::Never
+                && let Some(action) = Self::destructive(def, &args)
+            {
+                let who = principal.label(request_key.as_ref());
+                match self
+                    .confirm(def, &args, &who, state, responses, action, &ctx)
+                    .await
+                {
+                    Ok(how) => confirmed = how,
+                    Err(answer) => return Ok(answer),
+                }
+            }
+            let audited = self
+                .state
+                .audit
+                .as_ref()
+                .filter(|a| writes || a.reads)
+                .map(|_| {
+                    (
+                        audit::masked(&args),
+                        audit::targets(&args),
+                        Self::operations(def, &args),
+                    )
+                });
+            let started = Instant::now();
+            let key = match def.handler.needs_key() {
+                true => Some(self.key(&ctx)),
+                false => None,
+            };
+            let outcome = match &key {
+                Some(Err(e)) => Outcome::failed(None, e.clone()),
+                _ => {
+                    let inv = Invocation {
+                        api: &self.state.api,
+                        key: key.as_ref().and_then(|k| k.as_ref().ok()),
+                        expose_private_metadata: self.state.config.expose_private_metadata,
+                        filters: &filters,
+                        deadline: tokio::time::Instant::now() + self.state.config.call_deadline,
+                        max_result_tokens: self.state.config.max_result_tokens,
+                        untrusted_notice: self.clerk_data_notice(def),
+                        dry_run,
+                    };
+                    def.handler.call(&inv, args).await
+                }
+            };
+            // A key Clerk refuses is a failed authentication, charged to the caller's address like a wrong
+            // access token, so inventing keys does not buy a fresh rate-limit budget per key.
+            if self.state.config.mode == Mode::Public
+                && outcome.status == Some(401)
+                && let (Some(rl), Some(ClientAddr(ip))) = (
+                    &self.state.rate_limit,
+                    ctx.extensions
+                        .get::<http::request::Parts>()
+                        .and_then(|p| p.extensions.get::<ClientAddr>()),
+                )
+            {
+                let _ = rl.charge_failure(*ip).await;
+            }
+            let took = started.elapsed();
+            let ms = took.as_secs_f64() * 1000.0;
+            let kind = match &outcome.result {
+                Ok(_) => "ok",
+                Err(e) => e.kind(),
+            };
+            metrics::tool_call(&name, kind, took);
+            tracing::Span::current().record("outcome", kind);
+            let parts = ctx.extensions.get::<http::request::Parts>();
+            let request_key = parts.and_then(|p| p.extensions.get::<RequestKey>());
+            if let (Some(audit), Some((arguments, targets, operations))) = (&self.state.audit, audited)
+            {
+                let clerk_code = match &outcome.result {
+                    Err(ToolError::Api(crate::clerk::ApiError::Clerk { errors, .. })) => {
+                        errors.first().map(|e| e.code.clone())
+                    }
+                    _ => None,
+                };
+                let entry = serde_json::json!({
+                    "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "request_id": serde_json::to_value(&ctx.id).unwrap_or_default(),
+                    "principal": principal.describe(request_key),
+                    "peer": parts.and_then(|p| p.extensions.get::<ClientAddr>()).map(|a| a.0.to_string()),
+                    "tool": name,
+                    "writes": writes && !dry_run,
+                    "dry_run": dry_run,
+                    "confirmed_by": confirmed,
+                    "operations": operations,
+                    "targets": targets,
+                    "arguments": arguments,
+                    "outcome": kind,
+                    "status": outcome.status,
+                    "clerk_code": clerk_code,
+                    "clerk_trace_id": outcome.trace_id(),
+                    "duration_ms": (ms * 10.0).round() / 10.0,
+                });
+                // The change happened; its record failing is logged and turns further writes away.
+                let _ = audit.record(&entry);
+            }
+            tracing::info!(
+                target: "clerk_mcp::call",
+                tool = %name,
+                principal = %principal.label(request_key),
+                operation_id = outcome.operation_id.as_deref().unwrap_or("-"),
+                status = outcome.status.map(i64::from).unwrap_or(-1),
+                duration_ms = format!("{ms:.1}"),
+                attempts = outcome.attempts,
+                clerk_trace_id = outcome.trace_id().unwrap_or("-"),
+                outcome = kind,
+                "tool call"
+            );
+            let result = match outcome.result {
+                Ok(v) => results::success(v, self.clerk_data_notice(def)),
+                Err(e) => results::error(&e.to_json()),
+            };
+            Ok(result.into())
         }
-        tracing::info!(
-            target: "clerk_mcp::call",
-            tool = %name,
-            principal = %principal.label(request_key),
-            operation_id = outcome.operation_id.as_deref().unwrap_or("-"),
-            status = outcome.status.map(i64::from).unwrap_or(-1),
-            duration_ms = format!("{ms:.1}"),
-            attempts = outcome.attempts,
-            clerk_trace_id = outcome.trace_id().unwrap_or("-"),
-            outcome = kind,
-            "tool call"
-        );
-        let result = match outcome.result {
-            Ok(v) => results::success(v, self.clerk_data_notice(def)),
-            Err(e) => results::error(&e.to_json()),
-        };
-        Ok(result.into())
+        .instrument(span)
+        .await
     }
 }

@@ -145,8 +145,15 @@ impl Client {
         let id = self.next_id;
         self.next_id += 1;
         if self.era == Era::Modern {
+            // Keys a test put in `_meta` itself (e.g. `traceparent`) stay.
+            let own = params.get("_meta").cloned();
             params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                 "io.modelcontextprotocol/clientCapabilities": self.capabilities, "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "0"}});
+            if let Some(Value::Object(own)) = own {
+                for (k, v) in own {
+                    params["_meta"][k] = v;
+                }
+            }
         }
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let mut req = self
