@@ -323,7 +323,7 @@ async fn three_replicas_behind_nginx_share_limits_and_lose_no_call() {
         "the stopped replica ended cleanly: {exit:?}"
     );
 
-    let failures = failures.lock().unwrap();
+    let failures = failures.lock().unwrap().clone();
     assert!(
         failures.is_empty(),
         "{} of {CALLS} calls failed; first: {:?}",
