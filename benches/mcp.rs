@@ -282,6 +282,8 @@ fn start_server(upstream: &str, hosted: bool, extra: &[&str]) -> Server {
         upstream,
         "--rate-limit",
         "0",
+        "--clerk-rate-limit",
+        "0",
         "--log-level",
         "warn",
     ])

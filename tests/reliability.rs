@@ -466,6 +466,7 @@ async fn spawn_hosted(
 ) -> (tokio::process::Child, u32, std::net::SocketAddr) {
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_clerk-mcp"))
         .args(["--host", "127.0.0.1", "--port", "0", "--clerk-api-url", api])
+        .args(["--clerk-rate-limit", "0"])
         .args(flags)
         .env("CLERK_SECRET_KEY", GOOD_KEY)
         .current_dir(std::env::temp_dir())

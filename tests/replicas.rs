@@ -54,6 +54,19 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // SIGTERM first: nginx's master stops its workers on it (SIGKILL would orphan them).
+        if let Some(pid) = self.0.id() {
+            // SAFETY: kill(2) on our own child's pid.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGTERM);
+            }
+            for _ in 0..50 {
+                if matches!(self.0.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.start_kill();
     }
 }
@@ -294,11 +307,11 @@ async fn three_replicas_behind_nginx_share_limits_and_lose_no_call() {
     };
     wait_for(CALLS * 3 / 10).await;
     let (mut stopped, _) = replicas.remove(1);
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &stopped.pid().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(
+        unsafe { libc::kill(stopped.pid() as i32, libc::SIGTERM) },
+        0
+    );
     eprintln!(
         "SIGTERM to one replica after {} calls",
         done.load(Ordering::Relaxed)

@@ -40,6 +40,10 @@ const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `test-${crypto.rando
 
 // The issuer includes the port, so bind first and attach the provider after.
 const server = http.createServer();
+// Node closes idle keep-alive connections after 5 s, the same moment httpx (the Python SDK's client)
+// stops reusing them: a request sent on a connection Node is closing fails with "Server disconnected
+// without sending a response". Keep them open longer than any client reuses them.
+server.keepAliveTimeout = 65_000;
 await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
 

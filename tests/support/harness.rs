@@ -53,6 +53,8 @@ pub fn router() -> (axum::Router, Arc<AppState>) {
         "1",
         "--rate-limit",
         "0",
+        "--clerk-rate-limit",
+        "0",
         "--connect-timeout",
         "1",
     ])

@@ -17,6 +17,11 @@ struct Wrapper {
 /// Parses server flags as the CLI would (environment variables still apply as defaults).
 pub fn args(flags: &[&str]) -> ServeArgs {
     let mut all = vec!["clerk-mcp", "--host", "127.0.0.1", "--port", "0"];
+    // The fake Clerk has no rate limit unless a test sets one, so the per-instance budget (100
+    // requests per 10 s for its sk_test_ key) would only slow tests down; tests of the budget set it.
+    if !flags.contains(&"--clerk-rate-limit") {
+        all.extend_from_slice(&["--clerk-rate-limit", "0"]);
+    }
     all.extend_from_slice(flags);
     Wrapper::try_parse_from(all).expect("valid test flags").args
 }
