@@ -7,9 +7,13 @@
 //! slow costs a call at most [`TIMEOUT`], and then nothing for [`BACKOFF`]: traffic goes on under
 //! local limits and health says `degraded` until Redis answers again.
 
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::hash::Hash;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -25,6 +29,66 @@ pub struct Rate {
     pub interval: Duration,
     /// Requests allowed back to back.
     pub burst: u32,
+}
+
+/// Whole seconds to wait, rounded up (what `Retry-After` and `retry_after` say).
+pub fn ceil_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// One keyed limit at one rate: counted in Redis while it is shared and answering, else in this
+/// process (governor, the same algorithm).
+pub struct Limit<K: Hash + Eq + Clone> {
+    rate: Rate,
+    local: DefaultKeyedRateLimiter<K>,
+    shared: Option<Arc<Shared>>,
+    seen: AtomicU64,
+}
+
+impl<K: Hash + Eq + Clone> std::fmt::Debug for Limit<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limit")
+            .field("rate", &self.rate)
+            .field("shared", &self.shared)
+            .finish()
+    }
+}
+
+impl<K: Hash + Eq + Clone> Limit<K> {
+    /// A limit at `rate`, shared through `shared` when given.
+    pub fn new(rate: Rate, shared: Option<Arc<Shared>>) -> Limit<K> {
+        let quota = Quota::with_period(rate.interval.max(Duration::from_nanos(1)))
+            .expect("a non-zero period")
+            .allow_burst(NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN));
+        Limit {
+            rate,
+            local: RateLimiter::keyed(quota),
+            shared,
+            seen: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one request against `key` (named `shared_name()` in Redis): `Err(wait)` when it may
+    /// go only after `wait`.
+    pub async fn check(
+        &self,
+        key: &K,
+        shared_name: impl FnOnce() -> String,
+    ) -> Result<(), Duration> {
+        if let Some(s) = &self.shared
+            && let Some(verdict) = s.check(&shared_name(), self.rate).await
+        {
+            return verdict;
+        }
+        // Forget idle keys now and then so the table cannot grow without bound.
+        if self.seen.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.local.retain_recent();
+            self.local.shrink_to_fit();
+        }
+        self.local
+            .check_key(key)
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
 }
 
 /// GCRA in Redis. KEYS[1]: the limit's key; ARGV[1]: interval, ARGV[2]: burst tolerance

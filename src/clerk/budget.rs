@@ -8,9 +8,7 @@
 //! however it is placed, sees more than the limit.
 
 use super::SecretKey;
-use crate::ratelimit::{Rate, Shared};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use crate::ratelimit::{Limit, Rate, Shared};
 use sha2::{Digest, Sha256};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -23,21 +21,11 @@ pub const PRODUCTION_LIMIT: u32 = 1000;
 /// Clerk's limit per window for a development instance.
 pub const DEVELOPMENT_LIMIT: u32 = 100;
 
-/// The budgets of every instance this process calls.
+/// The budgets of every instance this process calls, by key digest.
+#[derive(Debug)]
 pub struct Budget {
-    live: Option<(Rate, DefaultKeyedRateLimiter<[u8; 32]>)>,
-    test: Option<(Rate, DefaultKeyedRateLimiter<[u8; 32]>)>,
-    shared: Option<Arc<Shared>>,
-}
-
-impl std::fmt::Debug for Budget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Budget")
-            .field("live", &self.live.as_ref().map(|l| l.0))
-            .field("test", &self.test.as_ref().map(|l| l.0))
-            .field("shared", &self.shared)
-            .finish()
-    }
+    live: Option<Limit<[u8; 32]>>,
+    test: Option<Limit<[u8; 32]>>,
 }
 
 /// The GCRA rate that keeps every `WINDOW` at or under `limit` requests (`None` for 0: no budget).
@@ -51,48 +39,33 @@ pub fn rate_for(limit: u32) -> Option<Rate> {
     })
 }
 
-fn local(rate: Option<Rate>) -> Option<(Rate, DefaultKeyedRateLimiter<[u8; 32]>)> {
-    let rate = rate?;
-    let quota = Quota::with_period(rate.interval)?
-        .allow_burst(NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN));
-    Some((rate, RateLimiter::keyed(quota)))
-}
-
 impl Budget {
     /// `limit`: Clerk's limit per window for every instance (`Some(0)` turns the budget off);
     /// `None` takes Clerk's published limits by the kind of key.
     pub fn new(limit: Option<u32>, shared: Option<Arc<Shared>>) -> Budget {
+        let limit_for =
+            |published| rate_for(limit.unwrap_or(published)).map(|r| Limit::new(r, shared.clone()));
         Budget {
-            live: local(rate_for(limit.unwrap_or(PRODUCTION_LIMIT))),
-            test: local(rate_for(limit.unwrap_or(DEVELOPMENT_LIMIT))),
-            shared,
+            live: limit_for(PRODUCTION_LIMIT),
+            test: limit_for(DEVELOPMENT_LIMIT),
         }
     }
 
     /// Takes room for one request with `key`: `Ok` it may go now, `Err(wait)` there is room only
     /// after `wait` (the caller decides whether it can wait that long and calls again).
     pub async fn take(&self, key: &SecretKey) -> Result<(), Duration> {
-        let limiter = if key.environment() == "live" {
+        let limit = if key.environment() == "live" {
             &self.live
         } else {
             &self.test
         };
-        let Some((rate, local)) = limiter else {
+        let Some(limit) = limit else {
             return Ok(());
         };
         let digest: [u8; 32] = Sha256::digest(key.expose().as_bytes()).into();
-        if let Some(shared) = &self.shared {
-            let id = format!("clerk:{}", hex::encode(&digest[..16]));
-            if let Some(verdict) = shared.check(&id, *rate).await {
-                return verdict;
-            }
-        }
-        if local.len() > 10_000 {
-            local.retain_recent();
-        }
-        local
-            .check_key(&digest)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        limit
+            .check(&digest, || format!("clerk:{}", hex::encode(&digest[..16])))
+            .await
     }
 }
 

@@ -157,7 +157,7 @@ impl CallContext {
                     crate::telemetry::metrics::clerk_budget_wait();
                     tokio::time::sleep(wait).await;
                 }
-                Err(wait) => return Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)),
+                Err(wait) => return Err(crate::ratelimit::ceil_secs(wait)),
             }
         }
     }
@@ -258,6 +258,24 @@ impl ClerkApi {
         })
     }
 
+    /// The context of one call: `key`, the shared limits, and a recording slot for a dry run.
+    fn context(
+        &self,
+        key: &SecretKey,
+        deadline: Instant,
+        preview: Option<Arc<Mutex<Option<WireRequest>>>>,
+    ) -> CallContext {
+        CallContext {
+            key: key.clone(),
+            retry: self.retry,
+            limiter: self.limiter.clone(),
+            budget: self.budget.clone(),
+            observed: Arc::default(),
+            deadline,
+            preview,
+        }
+    }
+
     /// The base URL calls go to (from server configuration only, never from a request).
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -293,15 +311,7 @@ impl ClerkApi {
         call: PreparedCall,
         deadline: Instant,
     ) -> CallOutcome {
-        let ctx = CallContext {
-            key: key.clone(),
-            retry: self.retry,
-            limiter: self.limiter.clone(),
-            budget: self.budget.clone(),
-            observed: Arc::default(),
-            deadline,
-            preview: None,
-        };
+        let ctx = self.context(key, deadline, None);
         let client = generated::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
         let budget = deadline.saturating_duration_since(Instant::now());
         let mut result = match tokio::time::timeout_at(deadline, (call.send)(&client)).await {
@@ -328,15 +338,7 @@ impl ClerkApi {
         call: PreparedCall,
     ) -> Result<WireRequest, ApiError> {
         let slot = Arc::new(Mutex::new(None));
-        let ctx = CallContext {
-            key: key.clone(),
-            retry: self.retry,
-            limiter: self.limiter.clone(),
-            budget: self.budget.clone(),
-            observed: Arc::default(),
-            deadline: Instant::now(),
-            preview: Some(slot.clone()),
-        };
+        let ctx = self.context(key, Instant::now(), Some(slot.clone()));
         let client = generated::Client::new_with_client(&self.base_url, self.http.clone(), ctx);
         // The stand-in answer is not what the operation expects; only the recorded request matters.
         let result = (call.send)(&client).await;

@@ -14,19 +14,16 @@ use super::AppState;
 use super::auth::Principal;
 use super::edge::{ClientAddr, RequestKey};
 use super::refusal::Refusal;
-use crate::ratelimit::{Rate, Shared};
+use crate::ratelimit::{Limit, Rate, Shared, ceil_secs};
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Who a request counts against.
@@ -79,52 +76,30 @@ impl ClientKey {
 
 /// Requests per minute per client, with a burst of the same size.
 pub struct ClientRateLimit {
-    limiter: DefaultKeyedRateLimiter<ClientKey>,
+    limit: Limit<ClientKey>,
     per_minute: u32,
-    seen: AtomicU64,
-    shared: Option<Arc<Shared>>,
 }
 
 impl ClientRateLimit {
     /// `None` when `per_minute` is 0 (disabled).
     pub fn new(per_minute: u32, shared: Option<Arc<Shared>>) -> Option<ClientRateLimit> {
         let n = NonZeroU32::new(per_minute)?;
+        let rate = Rate {
+            interval: Duration::from_secs(60) / n.get(),
+            burst: n.get(),
+        };
         Some(ClientRateLimit {
-            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            limit: Limit::new(rate, shared),
             per_minute,
-            seen: AtomicU64::new(0),
-            shared,
         })
     }
 
     /// Counts one request against `key`; the refusal says when to retry.
     pub async fn check(&self, key: ClientKey) -> Result<(), Refusal> {
-        let shared = match &self.shared {
-            Some(s) => {
-                let rate = Rate {
-                    interval: Duration::from_secs(60) / self.per_minute,
-                    burst: self.per_minute,
-                };
-                s.check(&key.shared_name(), rate).await
-            }
-            None => None,
-        };
-        let verdict = match shared {
-            Some(v) => v,
-            None => {
-                // Forget idle clients now and then so the table cannot grow without bound.
-                if self.seen.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-                    self.limiter.retain_recent();
-                    self.limiter.shrink_to_fit();
-                }
-                self.limiter
-                    .check_key(&key)
-                    .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
-            }
-        };
+        let verdict = self.limit.check(&key, || key.shared_name()).await;
         verdict.map_err(|wait| {
             crate::telemetry::metrics::rate_limited();
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            let secs = ceil_secs(wait);
             Refusal::limited(
                 StatusCode::TOO_MANY_REQUESTS,
                 secs,
