@@ -129,14 +129,10 @@ impl ClientHooks<CallContext> for Client {
         let ctx = self.inner();
         if ctx.capture(&request) {
             // A dry run: nothing leaves the process.
-            return Ok(reqwest::Response::from(
-                http::Response::builder()
-                    .status(StatusCode::NO_CONTENT)
-                    .body(Vec::<u8>::new())
-                    .expect("a static response"),
-            ));
+            return Ok(stand_in(StatusCode::NO_CONTENT));
         }
         let method = request.method().clone();
+        let operation = super::catalog::operation_id_of_method(info.operation_id);
         let mut request = request;
         let mut attempt = 0u32;
         // The answer of the attempt before, kept while the next one waits for budget: if that wait
@@ -148,12 +144,7 @@ impl ClientHooks<CallContext> for Client {
                     return answer;
                 }
                 ctx.hold_back(seconds);
-                return Ok(reqwest::Response::from(
-                    http::Response::builder()
-                        .status(StatusCode::TOO_MANY_REQUESTS)
-                        .body(Vec::<u8>::new())
-                        .expect("a static response"),
-                ));
+                return Ok(stand_in(StatusCode::TOO_MANY_REQUESTS));
             }
             // Budget found: the earlier answer (and its connection) can go.
             drop(previous.take());
@@ -171,7 +162,6 @@ impl ClientHooks<CallContext> for Client {
                     .expect("the limiter is never closed");
                 ctx.start_attempt(attempt + 1);
                 let started = std::time::Instant::now();
-                let operation = super::catalog::operation_id_of_method(info.operation_id);
                 let span = tracing::debug_span!(
                     target: traces::TARGET,
                     "clerk.request",
@@ -213,7 +203,7 @@ impl ClientHooks<CallContext> for Client {
                 .filter(|d| tokio::time::Instant::now() + *d < ctx.deadline);
             match (spare, delay) {
                 (Some(again), Some(delay)) => {
-                    metrics::clerk_retry(super::catalog::operation_id_of_method(info.operation_id));
+                    metrics::clerk_retry(operation);
                     tracing::debug!(
                         attempt = attempt + 1,
                         delay_ms = delay.as_millis() as u64,
@@ -228,6 +218,17 @@ impl ClientHooks<CallContext> for Client {
             }
         }
     }
+}
+
+/// An empty response that never left the process (a dry run, an attempt held back): the caller
+/// looks at what the context recorded, not at this.
+fn stand_in(status: StatusCode) -> reqwest::Response {
+    reqwest::Response::from(
+        http::Response::builder()
+            .status(status)
+            .body(Vec::<u8>::new())
+            .expect("a static response"),
+    )
 }
 
 /// Records a response's status in its span and, for an error with tracing on, Clerk's trace id
