@@ -9,7 +9,7 @@ mod support;
 use serde_json::{Value, json};
 use std::process::Stdio;
 use support::fake_clerk::{FakeClerk, GOOD_KEY};
-use support::server::{TestServer, secrets, start};
+use support::server::{TestServer, free_port, secrets, start};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// A running oidc-provider; killed when dropped.
@@ -51,16 +51,6 @@ async fn auth_server(resource: &str, grant: &str) -> AuthServer {
         issuer,
         _child: child,
     }
-}
-
-/// The server must know its public URL (the token audience) before it starts, and the authorization
-/// server must know it too: so take a free port first and start the server on it.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 struct Setup {

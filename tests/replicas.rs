@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use support::fake_clerk::{FakeClerk, GOOD_KEY};
 use support::redis::RedisServer;
-use support::server::{Client, Era, wait_for_listen_port};
+use support::server::{Client, Era, free_port, wait_for_listen_port};
 
 /// Workers of the load run, each with its own access token (so the per-client limit, 600 a
 /// minute, does not cap the run).
@@ -33,14 +33,6 @@ const BUDGET: usize = 2000;
 
 fn token(i: usize) -> String {
     format!("replica-test-token-{i:02}-0123456789abcdef")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A process stopped (SIGKILL) when dropped unless it already ended.

@@ -309,3 +309,13 @@ pub async fn wait_for_listen_port(pid: u32) -> std::net::SocketAddr {
     }
     panic!("server {pid} is not listening");
 }
+
+/// A port free a moment ago, for a server that must know its port before it starts (its public
+/// URL is configuration, or the program cannot listen on port 0, as nginx).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
