@@ -6,19 +6,12 @@ mod support;
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use support::audit_lines;
 use support::fake_clerk::{FakeClerk, GOOD_KEY};
 use support::server::{Client, Era, secrets, start};
 
 fn temp_log() -> std::path::PathBuf {
     std::env::temp_dir().join(format!("clerk-mcp-audit-test-{}.jsonl", fastrand::u64(..)))
-}
-
-fn lines(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +42,7 @@ async fn public_mode_writes_are_recorded_with_a_key_fingerprint_and_masked_argum
         .err("clerk_ban_user", json!({"user_id": "user_missing"}))
         .await;
     assert_eq!(e["status"], json!(404));
-    let l = lines(&log);
+    let l = audit_lines(&log);
     assert_eq!(l.len(), 2, "two writes, no read: {l:?}");
     let text = std::fs::read_to_string(&log).unwrap();
     for secret in [GOOD_KEY, "fakeclerkgoodkey", "hunter2", "078-05-1120"] {
@@ -122,7 +115,7 @@ async fn public_mode_writes_are_recorded_with_a_key_fingerprint_and_masked_argum
         json!({"operation_id": "GetUser", "arguments": {"user_id": uid}}),
     )
     .await;
-    let l = lines(&log);
+    let l = audit_lines(&log);
     assert_eq!(l.len(), 2);
     assert_eq!(l[0]["writes"], json!(false));
     assert_eq!(l[1]["operations"][0]["operation_id"], json!("GetUser"));
@@ -171,7 +164,7 @@ async fn a_sink_that_cannot_be_written_turns_writes_away_and_reads_go_on() {
     // Reopening (what SIGHUP does) brings writes back.
     srv.state.audit.as_ref().unwrap().reopen();
     c.ok("clerk_ban_user", json!({"user_id": uid})).await;
-    assert_eq!(lines(&log).len(), 2);
+    assert_eq!(audit_lines(&log).len(), 2);
     let _ = std::fs::remove_file(log);
 }
 
@@ -208,8 +201,8 @@ async fn sighup_reopens_the_file_after_logrotate_moved_it() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     c.ok("clerk_unban_user", json!({"user_id": uid})).await;
-    assert_eq!(lines(&rotated).len(), 1);
-    let fresh = lines(&log);
+    assert_eq!(audit_lines(&rotated).len(), 1);
+    let fresh = audit_lines(&log);
     assert_eq!(fresh.len(), 1, "written to the reopened file");
     assert_eq!(fresh[0]["tool"], json!("clerk_unban_user"));
     let _ = child.kill().await;

@@ -288,10 +288,7 @@ async fn a_read_token_sees_and_calls_only_reads_and_gets_a_403_challenge_on_writ
     // The audit log names the OAuth caller (subject, client, token id), never the token.
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(&write) && !text.contains(&read));
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::audit_lines(&log);
     assert_eq!(lines.len(), 1, "the refused writes never ran: {lines:?}");
     assert_eq!(
         lines[0]["principal"],

@@ -6,8 +6,9 @@
 
 mod support;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use std::process::Stdio;
+use support::audit_lines;
 use support::fake_clerk::{FakeClerk, GOOD_KEY};
 use support::server::{TestServer, free_port, secrets, start};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -90,14 +91,6 @@ async fn setup(grant: &str) -> Setup {
         _auth: auth,
         log,
     }
-}
-
-fn audit_lines(path: &std::path::Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,11 +77,7 @@ async fn run(fake: &FakeClerk, srv: &TestServer, toolset: &str, p: &Plan) -> Val
         .map(|(i, t)| (t, out["results"][i]["is_error"] == json!(false)))
         .collect();
     let (target, _) = srv.state.config.audit.clone().expect("audit configured");
-    let lines: Vec<Value> = std::fs::read_to_string(&target)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = support::audit_lines(std::path::Path::new(&target));
     let seen: Vec<(String, bool)> = lines
         .iter()
         .filter(|l| l["dry_run"] == json!(false))
